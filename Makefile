@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make test` and `make bench`. Each builds .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WB     := $(BIN)/workbench
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test bench lab services-up services-down services-status lint format notebooks clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# The venv is rebuilt when missing or older than pyproject.toml (the stamp records the install).
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## create or refresh .venv
+
+test: $(STAMP)  ## start the embedded services and run every test
+	$(WB) services up
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## run the benchmark (the main job) and write its results
+	$(WB) services up
+	$(WB) bench
+
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running
+	$(WB) services up
+	$(WB) lab
+
+services-up: $(STAMP)  ## start the embedded Postgres and Valkey (idempotent)
+	$(WB) services up
+
+services-down: $(STAMP)  ## stop the embedded servers
+	$(WB) services down
+
+services-status: $(STAMP)  ## say what runs where
+	$(WB) services status
+
+lint: $(STAMP)  ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:  ## stop the servers and remove .venv and .workbench
+	-test -x $(WB) && $(WB) services down
+	rm -rf $(VENV) .workbench
