@@ -1,0 +1,45 @@
+"""``workbench lab``: JupyterLab on ``notebooks/`` with the services running and reachable."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+
+from workbench.servers.common import project_root
+from workbench.services import ensure_services
+
+
+def lab_command(port: int, token: str) -> list[str]:
+    """Return the JupyterLab command line for ``notebooks/`` on 127.0.0.1:``port``."""
+    command = [
+        sys.executable, "-m", "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={project_root() / 'notebooks'}",
+        f"--IdentityProvider.token={token}",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    return command
+
+
+def _lab(args: argparse.Namespace) -> int:
+    """Start the services, export where they are, then replace this process with JupyterLab."""
+    services = ensure_services()
+    os.environ.update(services.as_env())  # kernels inherit it and reach the same servers
+    token = args.token or secrets.token_hex(16)
+    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
+    command = lab_command(args.port, token)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lab`` to the CLI."""
+    parser = subparsers.add_parser("lab", help="JupyterLab on notebooks/ with services running")
+    parser.add_argument("--port", type=int, default=8888, help="port to listen on (8888)")
+    parser.add_argument("--token", default=None, help="login token (default: a random one)")
+    parser.set_defaults(handler=_lab)

@@ -1,0 +1,1 @@
+"""Embedded servers: PostgreSQL and Valkey from wheels, run as daemons under ``.workbench/``."""
