@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "workbench.commands.services",
     "workbench.commands.source",
     "workbench.commands.lab",
+    "workbench.commands.ingest",
 )
 
 
@@ -38,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     parser = OneLineParser(prog="workbench", description=__doc__.splitlines()[0])
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineParser
+    )
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

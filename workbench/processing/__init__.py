@@ -1,1 +1,49 @@
-"""processing."""
+"""Cleaning, validation, checksumming and enrichment of source records."""
+
+from __future__ import annotations
+
+from workbench.processing.processor import (
+    RAW_TEXT_LIMIT,
+    ProcessedBatch,
+    ProcessedRecord,
+    Processor,
+    ProcessResult,
+    Reject,
+)
+from workbench.processing.schemas import SCHEMAS, Schema, schema_for
+from workbench.processing.steps import (
+    DEFAULT_ENRICHMENT,
+    BurnCpu,
+    CleanStrings,
+    NormaliseEmail,
+    Step,
+    Validate,
+    WordCounts,
+    canonical_json,
+    clean_text,
+    clean_value,
+    content_checksum,
+)
+
+__all__ = [
+    "DEFAULT_ENRICHMENT",
+    "RAW_TEXT_LIMIT",
+    "SCHEMAS",
+    "BurnCpu",
+    "CleanStrings",
+    "NormaliseEmail",
+    "ProcessResult",
+    "ProcessedBatch",
+    "ProcessedRecord",
+    "Processor",
+    "Reject",
+    "Schema",
+    "Step",
+    "Validate",
+    "WordCounts",
+    "canonical_json",
+    "clean_text",
+    "clean_value",
+    "content_checksum",
+    "schema_for",
+]
