@@ -1,0 +1,299 @@
+"""Validated descriptors: each setting checks and cleans its value on every assignment.
+
+This is the ``Validated`` pattern from *Fluent Python*: ``__set_name__`` learns the attribute
+name, ``__set__`` runs ``validate`` and stores the cleaned value in the instance ``__dict__``
+under that same name (a data descriptor wins over the instance dict on lookup, so this is safe
+and keeps instances plainly picklable).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from workbench.errors import ConfigError
+from workbench.redaction import redact
+
+__all__ = [
+    "Bool",
+    "BoundedFloat",
+    "Choice",
+    "OptionalPositiveInt",
+    "PositiveInt",
+    "PostgresDsn",
+    "RedisUrl",
+    "Subset",
+    "Url",
+    "Validated",
+]
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+class Validated(abc.ABC):
+    """A data descriptor that validates and cleans every value assigned to its attribute."""
+
+    #: What a valid value looks like, completing "expected ...".
+    expected: str = "a valid value"
+
+    def __init__(self, *, default: Any = None, optional: bool = False) -> None:
+        # ``default`` may be a zero-argument callable, evaluated each time it is needed.
+        self.default = default
+        self.optional = optional
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Remember the attribute name, used for storage and in error messages."""
+        self.name = name
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        """Return the stored value, or the descriptor itself when read from the class."""
+        if instance is None:
+            return self
+        try:
+            return instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(f"{self.name} has not been set") from None
+
+    def __set__(self, instance: object, value: Any) -> None:
+        """Validate ``value`` and store the cleaned result in the instance."""
+        cleaned = None if value is None and self.optional else self.validate(self.name, value)
+        instance.__dict__[self.name] = cleaned
+
+    def default_value(self) -> Any:
+        """Return the default, calling it first when it is a factory."""
+        return self.default() if callable(self.default) else self.default
+
+    def fail(self, name: str, value: object) -> ConfigError:
+        """Build the one-line error naming the setting, the (redacted) value and the expectation."""
+        shown = repr(redact(value)) if isinstance(value, str) else redact(repr(value))
+        return ConfigError(f"{name}: expected {self.expected}, got {shown}")
+
+    @abc.abstractmethod
+    def validate(self, name: str, value: Any) -> Any:
+        """Return the cleaned ``value`` or raise the ``ConfigError`` from ``fail``."""
+
+
+class PositiveInt(Validated):
+    """An integer >= 1 (and <= ``max`` if given); int-like strings from env vars are accepted."""
+
+    def __init__(self, *, max: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max = max
+        self.expected = "a positive integer" + (f" <= {max}" if max is not None else "")
+
+    def validate(self, name: str, value: Any) -> int:
+        """Accept ints and decimal strings; reject bools, floats, zero, negatives, > max."""
+        number = _as_int(value)
+        if number is None or number < 1 or (self.max is not None and number > self.max):
+            raise self.fail(name, value)
+        return number
+
+
+class OptionalPositiveInt(PositiveInt):
+    """A ``PositiveInt`` that may also be ``None`` ("no limit")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(optional=True, **kwargs)
+        self.expected += " or None"
+
+
+class BoundedFloat(Validated):
+    """A finite number in the closed range ``[lo, hi]``, returned as a float."""
+
+    def __init__(self, lo: float, hi: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lo, self.hi = lo, hi
+        self.expected = f"a number between {lo} and {hi}"
+
+    def validate(self, name: str, value: Any) -> float:
+        """Accept ints, floats and numeric strings inside the range; reject bools and NaN."""
+        number = _as_float(value)
+        if number is None or not self.lo <= number <= self.hi:  # NaN fails every comparison
+            raise self.fail(name, value)
+        return number
+
+
+class Choice(Validated):
+    """One of a fixed set of strings, matched case-insensitively and returned as spelled here."""
+
+    def __init__(self, *options: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.options = options
+        self.expected = f"one of {', '.join(options)}"
+
+    def canonical(self, value: Any) -> str | None:
+        """Return the option ``value`` names, or ``None`` when it names none."""
+        if isinstance(value, str):
+            wanted = value.strip().casefold()
+            return next((o for o in self.options if o.casefold() == wanted), None)
+        return None
+
+    def validate(self, name: str, value: Any) -> str:
+        """Return the canonical spelling of the chosen option."""
+        option = self.canonical(value)
+        if option is None:
+            raise self.fail(name, value)
+        return option
+
+
+class Subset(Choice):
+    """A non-empty tuple of distinct options; a string is read as a comma-separated list."""
+
+    def __init__(self, *options: str, **kwargs: Any) -> None:
+        super().__init__(*options, **kwargs)
+        self.expected = f"a non-empty comma-separated list of {', '.join(options)}"
+
+    def validate(self, name: str, value: Any) -> tuple[str, ...]:
+        """Return the chosen options in the order given, without duplicates."""
+        items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
+        try:
+            # Blank items come from "posts," or "posts,,todos": harmless, so skip them.
+            chosen = [self.canonical(i) for i in items if not _is_blank(i)]
+        except TypeError:  # not iterable at all
+            raise self.fail(name, value) from None
+        if not chosen or None in chosen:
+            raise self.fail(name, value)
+        return tuple(dict.fromkeys(chosen))
+
+
+class Bool(Validated):
+    """A boolean; env-var spellings true/false, yes/no, on/off and 1/0 are accepted."""
+
+    expected = "a boolean (true/false, yes/no, on/off, 1/0)"
+
+    def validate(self, name: str, value: Any) -> bool:
+        """Return ``value`` as a bool, accepting the usual string and 0/1 spellings."""
+        if isinstance(value, bool):
+            return value
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        text = value.strip().casefold() if isinstance(value, str) else None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise self.fail(name, value)
+
+
+class _UriValidated(Validated):
+    """Shared parsing for URL-shaped settings: string, known scheme, valid port."""
+
+    schemes: tuple[str, ...] = ()
+
+    def split(self, name: str, value: Any) -> SplitResult:
+        """Parse ``value`` as a URL of one of ``schemes`` or raise the setting's error."""
+        if not isinstance(value, str):
+            raise self.fail(name, value)
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 -- reading it is the check: a bad port raises ValueError
+        except ValueError:
+            raise self.fail(name, value) from None
+        if parts.scheme.lower() not in self.schemes:
+            raise self.fail(name, value)
+        return parts
+
+
+class Url(_UriValidated):
+    """An http or https URL with a host, stored without a trailing slash."""
+
+    schemes = ("http", "https")
+    expected = "an http:// or https:// URL with a host"
+
+    def validate(self, name: str, value: Any) -> str:
+        """Return the URL stripped of whitespace and of any trailing slash."""
+        if not self.split(name, value).hostname:
+            raise self.fail(name, value)
+        return value.strip().rstrip("/")
+
+
+class RedisUrl(_UriValidated):
+    """A redis://, rediss:// (TLS) or unix:// (socket path) URL."""
+
+    schemes = ("redis", "rediss", "unix")
+    expected = "a redis://host[:port][/db], rediss://... or unix:///path/to/socket URL"
+
+    def validate(self, name: str, value: Any) -> str:
+        """Require a host (TCP) or a socket path (unix) and a numeric database, if any."""
+        parts = self.split(name, value)
+        if parts.scheme.lower() == "unix":
+            valid = bool(parts.path)
+        else:
+            db = parts.path.strip("/")
+            valid = bool(parts.hostname) and (not db or db.isdigit())
+        if not valid:
+            raise self.fail(name, value)
+        return value.strip()
+
+
+class PostgresDsn(Validated):
+    """A libpq connection string: a postgresql:// or postgres:// URI, or key=value pairs.
+
+    The embedded server's socket form ``postgresql://postgres:@/postgres?host=/dir`` is a
+    URI with an empty host and a ``host`` query parameter, which libpq (and this) accepts.
+    """
+
+    expected = "a postgresql:// or postgres:// URI or a libpq key=value string"
+
+    def validate(self, name: str, value: Any) -> str:
+        """Let libpq's own parser judge the string; also reject other schemes and bad ports."""
+        from psycopg2 import ProgrammingError
+        from psycopg2.extensions import parse_dsn
+
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, value)
+        dsn = value.strip()
+        scheme, is_uri, _ = dsn.partition("://")
+        if is_uri and scheme.lower() not in ("postgresql", "postgres"):
+            raise self.fail(name, value)
+        try:
+            # psycopg2's message quotes the DSN, password included, so it is never shown.
+            ports = parse_dsn(dsn).get("port", "")
+        except ProgrammingError:
+            raise self.fail(name, value) from None
+        # libpq allows one port per host, comma-separated; it only checks them on connect.
+        if ports and not all(_is_port(p) for p in ports.split(",")):
+            raise self.fail(name, value)
+        return dsn
+
+
+def _as_int(value: Any) -> int | None:
+    """Read an int or a decimal string; ``None`` for anything else, bools included."""
+    if isinstance(value, bool):  # bool is an int subclass, but True is not a page size
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    """Read an int, a float or a numeric string as a float; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _is_blank(item: Any) -> bool:
+    """Tell whether ``item`` is an empty or all-whitespace string."""
+    return isinstance(item, str) and not item.strip()
+
+
+def _is_port(text: str) -> bool:
+    """Tell whether ``text`` is a TCP port number (an empty entry means the default port)."""
+    return not text or (text.isdigit() and 0 < int(text) < 65536)
