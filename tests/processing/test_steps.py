@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import unicodedata
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.errors import ConfigError, ValidationError
+from workbench.processing.schemas import schema_for
+from workbench.processing.steps import (
+    BurnCpu,
+    CleanStrings,
+    NormaliseEmail,
+    Validate,
+    WordCounts,
+    canonical_json,
+    clean_text,
+    clean_value,
+    content_checksum,
+    step_name,
+)
+
+
+class TestCleanText:
+    """The string cleaning rules."""
+
+    def test_collapses_runs_of_spaces_and_tabs(self) -> None:
+        """Runs of spaces, tabs and other non-newline whitespace become one space."""
+        assert clean_text("a  b\t\tc \t d\u00a0\u00a0e") == "a b c d e"
+
+    def test_strips_the_ends(self) -> None:
+        """Leading and trailing whitespace, newlines included, is removed."""
+        assert clean_text("\n\t  hello  \n\n") == "hello"
+
+    def test_keeps_newlines_and_strips_each_line(self) -> None:
+        """Newlines survive, including blank lines, but each line loses edge whitespace."""
+        assert clean_text("one  \n   two\t\n\nthree") == "one\ntwo\n\nthree"
+
+    def test_normalises_crlf_and_cr(self) -> None:
+        """Windows and old-Mac line ends both become a single newline."""
+        assert clean_text("a\r\nb\rc\r\n") == "a\nb\nc"
+
+    def test_drops_nul(self) -> None:
+        """NUL characters, which Postgres refuses, are removed."""
+        assert clean_text("a\x00b\x00") == "ab"
+
+    def test_normalises_to_nfc(self) -> None:
+        """A decomposed accent is composed (NFC)."""
+        decomposed = "cafe\u0301"
+        assert clean_text(decomposed) == "caf\u00e9"
+
+    def test_replaces_unpaired_surrogates(self) -> None:
+        """A lone surrogate, which UTF-8 cannot encode, becomes U+FFFD."""
+        cleaned = clean_text("bad \ud800 char")
+        assert cleaned == "bad \ufffd char"
+        cleaned.encode("utf-8")
+
+    def test_clean_fixture_text_is_unchanged(
+        self, jsonplaceholder: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """Already clean real text, multi-line bodies included, comes out identical."""
+        for post in jsonplaceholder["posts"]:
+            assert clean_text(post["body"]) == post["body"]
+            assert clean_text(post["title"]) == post["title"]
+
+    @given(st.text())
+    def test_output_is_clean_and_cleaning_is_idempotent(self, text: str) -> None:
+        """Any text cleans to NFC, NUL-free, CR-free text that cleaning leaves unchanged."""
+        cleaned = clean_text(text)
+        assert "\x00" not in cleaned
+        assert "\r" not in cleaned
+        assert unicodedata.is_normalized("NFC", cleaned)
+        assert cleaned == cleaned.strip()
+        assert clean_text(cleaned) == cleaned
+
+
+class TestCleanValue:
+    """Cleaning whole records: nesting, keys, mappings and scalars."""
+
+    def test_cleans_nested_values_and_keys(self) -> None:
+        """Strings in nested dicts and lists are cleaned, and keys lose NULs and get NFC."""
+        raw = {"a\x00": {"cafe\u0301": ["  x  y ", ("z\x00",)]}, "n": 1, "f": None}
+        assert clean_value(raw) == {"a": {"caf\u00e9": ["x y", ["z"]]}, "n": 1, "f": None}
+
+    def test_keys_keep_their_whitespace(self) -> None:
+        """Key spelling belongs to the schema, so whitespace in keys is left alone."""
+        assert clean_value({" odd  key ": 1}) == {" odd  key ": 1}
+
+    def test_does_not_modify_its_input(self) -> None:
+        """The caller's nested data is left untouched."""
+        raw = {"a": {"b": " x "}, "l": [" y "]}
+        clean_value(raw)
+        assert raw == {"a": {"b": " x "}, "l": [" y "]}
+
+    def test_turns_any_mapping_into_a_dict(self) -> None:
+        """A read-only Mapping is cleaned into a plain dict."""
+        cleaned = clean_value(MappingProxyType({"k": " v "}))
+        assert type(cleaned) is dict
+        assert cleaned == {"k": "v"}
+
+    def test_scalars_pass_through(self) -> None:
+        """Numbers, bools and null are returned as they are."""
+        for value in (0, -3, 1.5, True, False, None):
+            assert clean_value(value) is value
+
+
+class TestChecksum:
+    """Canonical JSON and the content digest."""
+
+    def test_canonical_json_is_sorted_and_compact(self) -> None:
+        """Keys are sorted at every depth, separators compact and non-ASCII kept."""
+        assert canonical_json({"b": 1, "a": {"d": "é", "c": [1, 2]}}) == (
+            '{"a":{"c":[1,2],"d":"é"},"b":1}'
+        )
+
+    def test_key_order_does_not_matter(self) -> None:
+        """The same content in another key order has the same checksum."""
+        assert content_checksum({"a": 1, "b": {"x": 1, "y": 2}}) == content_checksum(
+            {"b": {"y": 2, "x": 1}, "a": 1}
+        )
+
+    def test_content_change_changes_checksum(self) -> None:
+        """Changing any value, even nested, changes the checksum."""
+        assert content_checksum({"a": {"b": 1}}) != content_checksum({"a": {"b": 2}})
+
+    def test_checksum_is_32_hex_digits(self) -> None:
+        """The digest is a 128-bit BLAKE2b written as 32 lowercase hex digits."""
+        digest = content_checksum({"id": 1})
+        assert len(digest) == 32
+        assert int(digest, 16) >= 0
+        assert digest == digest.lower()
+
+    def test_checksum_is_the_same_in_another_interpreter(self) -> None:
+        """A fresh interpreter with another hash seed computes the same digest."""
+        code = (
+            "from workbench.processing.steps import content_checksum;"
+            "print(content_checksum({'b': 'é', 'a': [1, {'z': None}]}))"
+        )
+        other = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": "12345"},
+        )
+        assert other.stdout.strip() == content_checksum({"a": [1, {"z": None}], "b": "é"})
+
+    def test_nan_cannot_be_checksummed(self) -> None:
+        """NaN is not JSON, so canonical serialisation refuses it."""
+        with pytest.raises(ValueError):
+            content_checksum({"x": float("nan")})
+
+
+class TestEnrichmentSteps:
+    """Word counts and email normalisation."""
+
+    def test_word_counts_for_title_and_body(self) -> None:
+        """Title and body get whitespace-separated word counts; other fields do not."""
+        data = {"title": "two words", "body": "one\ntwo  three", "name": "a b"}
+        assert WordCounts()(data) == {**data, "title_words": 2, "body_words": 3}
+
+    def test_word_counts_skip_missing_and_non_text(self) -> None:
+        """Absent or non-string fields get no count."""
+        assert WordCounts()({"title": 5}) == {"title": 5}
+
+    def test_email_is_lowercased_with_domain(self) -> None:
+        """The email is lowercased and its domain added."""
+        data = NormaliseEmail()({"email": "Eliseo@Gardner.BIZ"})
+        assert data == {"email": "eliseo@gardner.biz", "email_domain": "gardner.biz"}
+
+    @pytest.mark.parametrize("email", ["no-at-sign", "@nolocal", "nodomain@"])
+    def test_email_without_both_parts_has_no_domain(self, email: str) -> None:
+        """An address without a local part, an @ and a domain gets a null domain."""
+        assert NormaliseEmail()({"email": email})["email_domain"] is None
+
+    def test_email_step_ignores_records_without_email(self) -> None:
+        """A record without an email is returned as it was."""
+        assert NormaliseEmail()({"id": 1}) == {"id": 1}
+
+
+class TestBurnCpu:
+    """The deterministic CPU-burning benchmark step."""
+
+    def test_work_is_deterministic(self) -> None:
+        """The same seed and iterations always give the same result."""
+        assert BurnCpu(5_000).work(42) == BurnCpu(5_000).work(42)
+
+    def test_work_depends_on_seed_and_iterations(self) -> None:
+        """Another seed or iteration count gives another result, a zero seed included."""
+        results = {BurnCpu(1_000).work(1), BurnCpu(1_000).work(2), BurnCpu(1_001).work(1)}
+        assert len(results) == 3
+        assert BurnCpu(10).work(0) != 0
+
+    def test_zero_iterations_return_the_seed(self) -> None:
+        """With no iterations there is no work and the seed comes back."""
+        assert BurnCpu(0).work(7) == 7
+
+    def test_record_passes_through_unchanged(self) -> None:
+        """Burning CPU never alters the record."""
+        data = {"id": 3, "title": "x"}
+        assert BurnCpu(100)(data) == {"id": 3, "title": "x"}
+
+    @pytest.mark.parametrize("iterations", [-1, 1.5, "10"])
+    def test_bad_iterations_are_a_config_error(self, iterations: Any) -> None:
+        """Negative or non-int iterations are refused as a bad setting."""
+        with pytest.raises(ConfigError):
+            BurnCpu(iterations)
+
+
+class TestStepObjects:
+    """Steps as values: pickling, equality, naming and the validate step."""
+
+    @pytest.mark.parametrize(
+        "step",
+        [
+            CleanStrings(),
+            Validate(schema_for("users")),
+            WordCounts(("name",)),
+            NormaliseEmail("contact"),
+            BurnCpu(3),
+        ],
+    )
+    def test_steps_pickle_to_equal_steps(self, step: object) -> None:
+        """Every step survives a pickle round trip as an equal, equally hashed step."""
+        copy = pickle.loads(pickle.dumps(step))
+        assert copy == step
+        assert hash(copy) == hash(step)
+        assert repr(copy) == repr(step)
+
+    def test_steps_with_other_settings_differ(self) -> None:
+        """Equality looks at the settings, not just the class."""
+        assert WordCounts(("title",)) != WordCounts(("body",))
+        assert BurnCpu(1) != BurnCpu(2)
+
+    def test_validate_step_raises_validation_error(self) -> None:
+        """The validate step raises the schema's error and returns valid data itself."""
+        step = Validate(schema_for("albums"))
+        data = {"userId": 1, "id": 1, "title": "t"}
+        assert step(data) is data
+        with pytest.raises(ValidationError):
+            step({"id": 1})
+
+    def test_step_name_reads_labels_functions_and_objects(self) -> None:
+        """A reject names a label as is, a function by name and an object by class."""
+        assert step_name("checksum") == "checksum"
+        assert step_name(clean_text) == "clean_text"
+        assert step_name(WordCounts()) == "WordCounts"
