@@ -1,0 +1,204 @@
+"""Response cache and record dedup on Redis: ``RedisCache`` (sync) and ``AsyncRedisCache``.
+
+The twins share key naming, counters and the fail-open policy through ``CacheBase``
+(``workbench.db.redis_policy``) and differ only in how they talk to Redis::
+
+    with RedisCache(redis_url, fail_open=True) as cache:
+        body = cache.get_response(url)              # checked before the API
+        ...
+        cache.set_response(url, body)               # only 2xx with valid JSON
+        fresh = cache.filter_unseen("jsonplaceholder", "posts", records)
+        ...                                         # commit ``fresh`` to Postgres, then:
+        cache.mark_seen("jsonplaceholder", "posts", fresh)
+
+Responses live at ``<namespace>:resp:<sha1 of url>`` with a TTL; dedup fingerprints
+(``external_id:checksum``) in one set per (source, resource) at ``<namespace>:seen:<s>:<r>``,
+so a record whose content changed has a new fingerprint and goes through again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Self, TypeVar
+
+import redis
+import redis.asyncio
+import redis.asyncio.retry
+import redis.retry
+from redis.backoff import NoBackoff
+
+from workbench.db.redis_dedup import (
+    aadd_members,
+    add_members,
+    aseen_smismember,
+    aunlink_matching,
+    seen_smismember,
+    unlink_matching,
+)
+from workbench.db.redis_policy import CacheBase
+from workbench.error_mapping import map_redis_errors
+from workbench.errors import CacheError
+from workbench.processing import ProcessedRecord
+
+__all__ = ["AsyncRedisCache", "RedisCache"]
+
+T = TypeVar("T")
+
+# One immediate retry reconnects a pooled connection the server dropped (after a restart);
+# more would only stretch the time a dead Redis costs each call.
+_RETRIES = 1
+
+
+class RedisCache(CacheBase):
+    """Response cache and record dedup on a sync ``redis.Redis``; safe to share across threads.
+
+    See ``CacheBase`` for the caching contract and what ``fail_open`` does.
+    """
+
+    client: redis.Redis
+
+    def _connect(self, url: str) -> redis.Redis:
+        """Build the sync client with short timeouts and one quick reconnect."""
+        retry = redis.retry.Retry(NoBackoff(), _RETRIES)
+        return redis.Redis.from_url(url, **self._client_options(retry))
+
+    def _call(self, operation: Callable[[redis.Redis], T], fallback: T) -> T:
+        """Run one Redis operation, or return ``fallback`` when fail-open hides an outage."""
+        if not self._may_call():
+            return fallback
+        try:
+            with map_redis_errors():
+                result = operation(self.client)
+        except CacheError as exc:
+            if not self._absorbs(exc):
+                raise
+            return fallback
+        self._called()
+        return result
+
+    def get_response(self, url: str) -> bytes | None:
+        """Return the cached body for ``url``, or None on a miss."""
+        key = self.keys.response(url)
+        return self._count_lookup(self._call(lambda client: client.get(key), None))
+
+    def set_response(self, url: str, body: bytes, ttl_s: int | None = None) -> None:
+        """Cache ``body`` for ``url`` for ``ttl_s`` seconds (default: the cache's ``ttl_s``)."""
+        key, ttl = self.keys.response(url), self.ttl_s if ttl_s is None else ttl_s
+        self._call(lambda client: client.set(key, body, ex=ttl), None)
+
+    def filter_unseen(
+        self, source: str, resource: str, records: Sequence[ProcessedRecord]
+    ) -> list[ProcessedRecord]:
+        """Return the records whose (external_id, checksum) is not known yet, in one round trip."""
+        if not records:
+            return []
+        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
+        seen = self._call(lambda c: seen_smismember(c, key, members), [False] * len(records))
+        return self._keep_unseen(records, seen)
+
+    def mark_seen(self, source: str, resource: str, records: Sequence[ProcessedRecord]) -> None:
+        """Remember the records' fingerprints; call it only after Postgres committed them."""
+        if not records:
+            return
+        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
+        self._call(lambda client: add_members(client, key, members), None)
+
+    def forget(self, source: str | None = None, resource: str | None = None) -> int:
+        """Clear dedup state for one source/resource (None: all); return the keys removed."""
+        pattern = self.keys.seen_pattern(source, resource)
+        return self._call(lambda client: unlink_matching(client, pattern), 0)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncRedisCache(CacheBase):
+    """Response cache and record dedup on ``redis.asyncio.Redis``; the twin of ``RedisCache``.
+
+    See ``CacheBase`` for the caching contract and what ``fail_open`` does.
+    """
+
+    client: redis.asyncio.Redis
+
+    def _connect(self, url: str) -> redis.asyncio.Redis:
+        """Build the async client with short timeouts and one quick reconnect."""
+        retry = redis.asyncio.retry.Retry(NoBackoff(), _RETRIES)
+        return redis.asyncio.Redis.from_url(url, **self._client_options(retry))
+
+    async def _call(
+        self, operation: Callable[[redis.asyncio.Redis], Awaitable[T]], fallback: T
+    ) -> T:
+        """Run one Redis operation, or return ``fallback`` when fail-open hides an outage."""
+        if not self._may_call():
+            return fallback
+        try:
+            with map_redis_errors():
+                result = await operation(self.client)
+        except CacheError as exc:
+            if not self._absorbs(exc):
+                raise
+            return fallback
+        self._called()
+        return result
+
+    async def get_response(self, url: str) -> bytes | None:
+        """Return the cached body for ``url``, or None on a miss."""
+        key = self.keys.response(url)
+        return self._count_lookup(await self._call(lambda client: client.get(key), None))
+
+    async def set_response(self, url: str, body: bytes, ttl_s: int | None = None) -> None:
+        """Cache ``body`` for ``url`` for ``ttl_s`` seconds (default: the cache's ``ttl_s``)."""
+        key, ttl = self.keys.response(url), self.ttl_s if ttl_s is None else ttl_s
+        await self._call(lambda client: client.set(key, body, ex=ttl), None)
+
+    async def filter_unseen(
+        self, source: str, resource: str, records: Sequence[ProcessedRecord]
+    ) -> list[ProcessedRecord]:
+        """Return the records whose (external_id, checksum) is not known yet, in one round trip."""
+        if not records:
+            return []
+        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
+        seen = await self._call(lambda c: aseen_smismember(c, key, members), [False] * len(records))
+        return self._keep_unseen(records, seen)
+
+    async def mark_seen(
+        self, source: str, resource: str, records: Sequence[ProcessedRecord]
+    ) -> None:
+        """Remember the records' fingerprints; call it only after Postgres committed them."""
+        if not records:
+            return
+        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
+        await self._call(lambda client: aadd_members(client, key, members), None)
+
+    async def forget(self, source: str | None = None, resource: str | None = None) -> int:
+        """Clear dedup state for one source/resource (None: all); return the keys removed."""
+        pattern = self.keys.seen_pattern(source, resource)
+        return await self._call(lambda client: aunlink_matching(client, pattern), 0)
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self.client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
