@@ -1,0 +1,269 @@
+"""The Postgres persistence of ingestion: one transaction per batch, every write idempotent.
+
+A run killed at any point and run again ends exactly as an uninterrupted one would: a batch
+is committed whole or not at all, records are upserted by key and only rewritten when their
+checksum changed, and a reject seen again updates its row rather than adding one (only its
+``occurrences`` and ``last_seen_at`` tell that it was seen twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, NoReturn
+
+import psycopg2
+from psycopg2.extensions import connection, parse_dsn
+from psycopg2.extras import RealDictCursor
+from psycopg2.pool import ThreadedConnectionPool
+
+from workbench.contexts import transaction
+from workbench.db.insert_strategies import WriteResult, upsert_copy
+from workbench.db.postgres_schema import (
+    FINISH_RUN,
+    START_RUN,
+    TABLES,
+    create_schema,
+    reject_key,
+    upsert_rejects,
+)
+from workbench.error_mapping import map_psycopg2_errors
+from workbench.errors import ConfigError, StorageDataError, StorageUnavailableError
+from workbench.processing import ProcessedRecord, Reject
+from workbench.redaction import redact
+
+__all__ = ["PostgresStore", "WriteResult", "reject_key"]
+
+# Filters whose None parameter matches every row.
+_SOURCE_FILTER = "(%(source)s IS NULL OR source = %(source)s)"
+_RESOURCE_FILTER = "(%(resource)s IS NULL OR resource = %(resource)s)"
+
+
+def _jsonable(value: object) -> object:
+    """Make a report value JSON-friendly: dataclasses (``WriteResult``) as dicts, else text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+class PostgresStore:
+    """Ingestion's tables in one Postgres database, behind a thread-safe connection pool.
+
+    The pool is opened on first use and at most ``maxconn`` connections are ever checked
+    out: further threads wait up to ``pool_timeout`` seconds for one instead of failing.
+    Tables are created on first use. Each process needs its own store (create it from the
+    DSN in the process that uses it, and after a fork): connections cannot cross processes,
+    so a store refuses to be pickled.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        minconn: int = 1,
+        maxconn: int = 4,
+        connect_timeout: int = 5,
+        pool_timeout: float = 30.0,
+    ) -> None:
+        if minconn < 0 or maxconn < max(1, minconn):
+            raise ConfigError(
+                f"pool size: need 0 <= minconn <= maxconn >= 1, got {minconn=}, {maxconn=}"
+            )
+        try:
+            given = parse_dsn(dsn)
+        except psycopg2.ProgrammingError as exc:
+            raise ConfigError(f"invalid Postgres DSN {redact(dsn)!r}: {exc}") from None
+        self.dsn = dsn
+        self.minconn = minconn
+        self.maxconn = maxconn
+        self.pool_timeout = pool_timeout
+        # A timeout written in the DSN wins over the default.
+        self._connect_options = (
+            {} if "connect_timeout" in given else {"connect_timeout": connect_timeout}
+        )
+        self._pool: ThreadedConnectionPool | None = None
+        self._pool_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(maxconn)
+        self._in_use = 0
+        self._schema_ready = False
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({redact(self.dsn)!r}, maxconn={self.maxconn})"
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError(
+            "PostgresStore cannot be pickled: its connections belong to this process; "
+            "pass the DSN and create a PostgresStore in the other process"
+        )
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection; using the store again opens a new pool."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            with map_psycopg2_errors():
+                pool.closeall()
+
+    @property
+    def in_use(self) -> int:
+        """Return how many connections are checked out of the pool right now."""
+        return self._in_use
+
+    # --- connections and transactions -----------------------------------------------------
+
+    def _get_pool(self) -> ThreadedConnectionPool:
+        """Return the pool, opening it (and its ``minconn`` connections) on first use."""
+        with self._pool_lock:
+            if self._pool is None:
+                with map_psycopg2_errors():
+                    self._pool = ThreadedConnectionPool(
+                        self.minconn, self.maxconn, self.dsn, **self._connect_options
+                    )
+            return self._pool
+
+    def _count_in_use(self, delta: int) -> None:
+        """Track checked-out connections (``+=`` on an int is not atomic across threads)."""
+        with self._pool_lock:
+            self._in_use += delta
+
+    @contextmanager
+    def _transaction(self) -> Iterator[connection]:
+        """Yield a pooled connection in one transaction: commit on success, else roll back."""
+        # psycopg2's pool raises instead of waiting when exhausted; the semaphore waits.
+        if not self._slots.acquire(timeout=self.pool_timeout):
+            raise StorageUnavailableError(
+                f"no Postgres connection free within {self.pool_timeout}s "
+                f"(all {self.maxconn} in use)"
+            )
+        self._count_in_use(+1)
+        try:
+            with transaction(self._get_pool()) as cur:
+                yield cur.connection
+        finally:
+            self._count_in_use(-1)
+            self._slots.release()
+
+    def _query(
+        self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()
+    ) -> list[dict[str, Any]]:
+        """Run one read statement and return its rows as dicts."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+            cur.execute(sql, params)
+            return [dict(row) for row in cur.fetchall()]
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create the tables that are missing; safe to repeat and to race with other processes."""
+        with self._transaction() as conn, conn.cursor() as cur:
+            create_schema(cur)
+        self._schema_ready = True
+
+    def _ready(self) -> None:
+        """Make sure the schema exists before this store's first statement."""
+        if not self._schema_ready:
+            self.ensure_schema()
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        source: str,
+        records: Sequence[ProcessedRecord],
+        rejects: Sequence[Reject] = (),
+        *,
+        run_id: str | None = None,
+    ) -> WriteResult:
+        """Upsert a batch of records and its rejects in one transaction; say what changed."""
+        if not records and not rejects:
+            return WriteResult()
+        self._ready()
+        with self._transaction() as conn:
+            written = upsert_copy(conn, records, source=source, run_id=run_id)
+            upsert_rejects(conn, source, rejects, run_id)
+        return written + WriteResult(rejected=len(rejects))
+
+    def record_failure(
+        self, source: str, resource: str, ref: str, reason: str, *, run_id: str | None = None
+    ) -> None:
+        """Record a page that failed after its retries as a reject whose raw text is ``ref``."""
+        self._ready()
+        with self._transaction() as conn:
+            upsert_rejects(conn, source, [Reject(resource, None, ref, reason)], run_id)
+
+    def start_run(self, run_id: str, mode: str, source: str, resources: Sequence[str]) -> None:
+        """Record that a run started; starting the same ``run_id`` again resets its row."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute(START_RUN, (run_id, mode, source, list(resources)))
+
+    def finish_run(self, run_id: str, status: str, report: Mapping[str, Any]) -> None:
+        """Record how a started run ended and its report; an unknown ``run_id`` is an error."""
+        document = json.dumps(report, ensure_ascii=False, default=_jsonable)
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute(FINISH_RUN, (status, document, run_id))
+            if cur.rowcount == 0:
+                raise StorageDataError(f"cannot finish run {run_id!r}: it was never started")
+
+    def truncate(self) -> None:
+        """Empty all three tables (for notebooks and benchmarks)."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute(f"TRUNCATE {', '.join(TABLES)}")
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def delete_source(self, source: str) -> int:
+        """Delete every stored record of one source (a benchmark's scratch space); say how many."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM ingested_data WHERE source = %s", (source,))
+            return cur.rowcount
+
+    def count(self, source: str | None = None, resource: str | None = None) -> int:
+        """Count stored records, optionally of one source and/or one resource."""
+        rows = self._query(
+            "SELECT count(*) AS n FROM ingested_data"
+            f" WHERE {_SOURCE_FILTER} AND {_RESOURCE_FILTER}",
+            {"source": source, "resource": resource},
+        )
+        return int(rows[0]["n"])
+
+    def checksums(self, source: str, resource: str) -> dict[str, str]:
+        """Map each stored external_id of ``source``/``resource`` to its checksum."""
+        rows = self._query(
+            "SELECT external_id, checksum FROM ingested_data WHERE source = %s AND resource = %s",
+            (source, resource),
+        )
+        return {row["external_id"]: row["checksum"] for row in rows}
+
+    def rejects(self, source: str | None = None) -> list[dict[str, Any]]:
+        """Return every reject row, optionally of one source, oldest first."""
+        return self._query(
+            f"SELECT * FROM ingest_rejects WHERE {_SOURCE_FILTER}"
+            " ORDER BY source, resource, first_seen_at, reject_key",
+            {"source": source},
+        )
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """Return the ``limit`` most recently started runs, newest first."""
+        return self._query(
+            "SELECT * FROM ingest_runs ORDER BY started_at DESC, run_id DESC LIMIT %s", (limit,)
+        )
