@@ -361,3 +361,11 @@ class TestDeleteSource:
             assert store.delete_source("scratch") == 1
             assert store.count(source="scratch") == 0
             assert store.count(source="keep") == 1
+
+    def test_delete_rejects_removes_only_that_source(self, postgres_dsn: str) -> None:
+        """Rejects of other sources stay; the count of deleted rows is returned."""
+        with PostgresStore(postgres_dsn) as store:
+            store.record_failure("scratch", "posts", "http://x/posts?_page=1", "boom")
+            store.record_failure("keep", "posts", "http://x/posts?_page=1", "boom")
+            assert store.delete_rejects("scratch") == 1
+            assert [row["source"] for row in store.rejects()] == ["keep"]

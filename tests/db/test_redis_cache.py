@@ -73,6 +73,17 @@ class TestResponseCache:
         assert raw.keys("*") == [f"lab:resp:{hashlib.sha1(URL.encode()).hexdigest()}".encode()]
         assert make_cache(redis_url).get_response(URL) is None
 
+    def test_forget_responses_drops_cached_bodies_only(
+        self, make_cache: MakeCache, redis_url: str
+    ) -> None:
+        """Forgetting responses empties the response cache and leaves dedup state alone."""
+        cache = make_cache(redis_url)
+        cache.set_response(URL, b"[]")
+        cache.mark_seen("jp", "posts", records(("1", "a")))
+        assert cache.forget_responses() == 1
+        assert cache.get_response(URL) is None
+        assert cache.filter_unseen("jp", "posts", records(("1", "a"))) == []
+
     def test_invalid_settings_are_refused(self, make_cache: MakeCache, redis_url: str) -> None:
         """A non-positive TTL or an empty namespace raises ConfigError."""
         with pytest.raises(ConfigError):

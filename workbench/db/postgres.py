@@ -237,6 +237,13 @@ class PostgresStore:
             cur.execute("DELETE FROM ingested_data WHERE source = %s", (source,))
             return cur.rowcount
 
+    def delete_rejects(self, source: str) -> int:
+        """Delete every reject recorded for one source; say how many."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM ingest_rejects WHERE source = %s", (source,))
+            return cur.rowcount
+
     def count(self, source: str | None = None, resource: str | None = None) -> int:
         """Count stored records, optionally of one source and/or one resource."""
         rows = self._query(

@@ -109,6 +109,11 @@ class RedisCache(CacheBase):
         pattern = self.keys.seen_pattern(source, resource)
         return self._call(lambda client: unlink_matching(client, pattern), 0)
 
+    def forget_responses(self) -> int:
+        """Drop every cached response; return the keys removed."""
+        pattern = self.keys.response_pattern()
+        return self._call(lambda client: unlink_matching(client, pattern), 0)
+
     def close(self) -> None:
         """Close the client's connections."""
         self.client.close()
@@ -186,6 +191,11 @@ class AsyncRedisCache(CacheBase):
     async def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""
         pattern = self.keys.seen_pattern(source, resource)
+        return await self._call(lambda client: aunlink_matching(client, pattern), 0)
+
+    async def forget_responses(self) -> int:
+        """Drop every cached response; return the keys removed."""
+        pattern = self.keys.response_pattern()
         return await self._call(lambda client: aunlink_matching(client, pattern), 0)
 
     async def aclose(self) -> None:

@@ -50,6 +50,10 @@ class CacheKeys:
             parts.append("*" if name is None else _name(name).translate(_GLOB_SPECIALS))
         return ":".join(parts)
 
+    def response_pattern(self) -> str:
+        """Return a SCAN pattern matching every cached response."""
+        return f"{self.namespace.translate(_GLOB_SPECIALS)}:resp:*"
+
     @staticmethod
     def fingerprints(records: Sequence[ProcessedRecord]) -> list[str]:
         """Return each record's ``external_id:checksum``: a new checksum is a new fingerprint."""
