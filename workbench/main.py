@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "workbench.commands.source",
     "workbench.commands.lab",
     "workbench.commands.ingest",
+    "workbench.commands.bench",
 )
 
 

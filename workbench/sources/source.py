@@ -1,0 +1,97 @@
+"""What every source an ingestor reads from provides: units of work, and how to read one.
+
+A *unit* is a small, idempotent piece of work (a page of an API, a chunk of a file) that any
+worker can read on its own, so threads, processes, tasks and later other machines can share a
+run. A new source (Kafka, S3) is one new subclass of ``Source``; no ingestor changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    """One page of one resource: what to read (``ref``: a URL, a file range) and where it sits."""
+
+    resource: str
+    page: int
+    ref: str
+    start: int = 0  # byte offsets for file chunks; unused by HTTP pages
+    stop: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A unit's body as fetched, before parsing, with the paging facts from its headers.
+
+    Only payloads are cached (never parsed pages), so a cache hit goes through the same
+    parsing and validation as a fresh answer.
+    """
+
+    body: bytes
+    total_pages: int | None = None
+
+    def to_bytes(self) -> bytes:
+        """Encode for a cache: the page count on the first line, then the body."""
+        head = b"" if self.total_pages is None else str(self.total_pages).encode()
+        return head + b"\n" + self.body
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Payload:
+        """Decode what ``to_bytes`` wrote."""
+        head, _, body = blob.partition(b"\n")
+        return cls(body, int(head) if head else None)
+
+
+@dataclass(slots=True)
+class RawPage:
+    """The parsed records of one unit, as the source gave them, plus what it said about paging."""
+
+    unit: WorkUnit
+    records: list[Any]
+    total_pages: int | None = None
+    from_cache: bool = False
+
+
+class Source(ABC):
+    """A place records come from, read unit by unit; sync ``fetch`` and async ``afetch`` twins."""
+
+    #: Stable name stored with every record (``ingested_data.source``).
+    name: str
+    #: Whether payloads may go through the response cache (an HTTP API: yes; a local file: no).
+    cacheable: bool = False
+
+    @abstractmethod
+    def first_units(self, resource: str) -> Iterable[WorkUnit]:
+        """Return the units that can be read before anything is known about ``resource``."""
+
+    def follow_up_units(
+        self, resource: str, total_pages: int | None, max_pages: int | None
+    ) -> Iterator[WorkUnit]:
+        """Return the units discovered from reading the first ones (none by default)."""
+        return iter(())
+
+    @abstractmethod
+    def fetch(self, unit: WorkUnit, session: Any = None) -> Payload:
+        """Fetch one unit's payload, blocking; ``session`` is the worker's session, if any."""
+
+    async def afetch(self, unit: WorkUnit, session: Any = None) -> Payload:
+        """Fetch one unit's payload without blocking the event loop (default: in a thread)."""
+        return await asyncio.to_thread(self.fetch, unit, session)
+
+    @abstractmethod
+    def parse(self, unit: WorkUnit, payload: Payload) -> RawPage:
+        """Turn a payload into records; a malformed payload raises ``MalformedPayloadError``."""
+
+    def open_session(self) -> Any:
+        """Return a per-worker blocking session (None when the source needs none)."""
+        return None
+
+    async def aopen_session(self, concurrency: int) -> Any:
+        """Return a per-run async session (None when the source needs none)."""
+        return None
