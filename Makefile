@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 WB     := $(BIN)/workbench
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test bench lab services-up services-down services-status lint format notebooks clean
+.PHONY: help venv test bench notebooks lab services-up services-down services-status lint format notebooks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -20,9 +20,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create or refresh .venv
 
-test: $(STAMP)  ## start the embedded services and run every test
+test: $(STAMP)  ## start the embedded services and run every test, notebooks included
 	$(WB) services up
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg \
+		-p no:cacheprovider notebooks/
+
+notebooks: $(STAMP)  ## re-execute every notebook in place with its full parameters
+	$(WB) services up
+	$(BIN)/python -m workbench.notebooks_run notebooks/
 
 bench: $(STAMP)  ## run the benchmark (the main job) and write its results
 	$(WB) services up

