@@ -24,7 +24,7 @@ from workbench.config import Settings
 from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
 from workbench.ingestion import Ingestor, RetryOptions, RunReport
-from workbench.servers.common import state_dir
+from workbench.servers.common import file_lock, state_dir
 from workbench.services import Services, ensure_services
 from workbench.sources import FaultConfig, serve_in_thread
 from workbench.sources.process_server import serve_in_process
@@ -125,9 +125,11 @@ def measurements_file() -> Path:
 
 def record(topic: str, **numbers: float) -> None:
     """Remember numbers a notebook measured (e.g. ``record("gil", threads_s=1.2)``)."""
-    data = measurements()
-    data.setdefault(topic, {}).update(numbers)
-    measurements_file().write_text(json.dumps(data, indent=2, sort_keys=True))
+    path = measurements_file()
+    with file_lock(path.with_suffix(".lock")):  # notebooks may run side by side
+        data = measurements()
+        data.setdefault(topic, {}).update(numbers)
+        path.write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
 def measurements() -> dict[str, dict[str, float]]:
