@@ -1,0 +1,51 @@
+"""Timelines and bar charts drawn from run reports."""
+
+from __future__ import annotations
+
+from workbench.ingestion.report import PageSpan, RunReport
+from workbench.plots import throughput_bars, timeline, timelines
+
+
+def report(mode: str, workers: int) -> RunReport:
+    """A report with two pages per worker, stages back to back."""
+    run = RunReport("r1", mode, "local", ("posts",), pages=2 * workers, seconds=1.0)
+    for index in range(2 * workers):
+        start = index * 0.1
+        run.spans.append(
+            PageSpan(
+                "posts",
+                index + 1,
+                f"w{index % workers}",
+                (start, start + 0.05),
+                (start + 0.05, start + 0.06),
+                (start + 0.06, start + 0.1),
+            )
+        )
+    return run
+
+
+class TestTimeline:
+    """One row per worker, one bar per stage and page."""
+
+    def test_rows_are_workers_and_bars_are_stages(self) -> None:
+        """Three workers give three rows; six pages give eighteen stage bars."""
+        figure = timeline(report("threaded", 3))
+        ax = figure.axes[0]
+        assert [label.get_text() for label in ax.get_yticklabels()] == ["w0", "w1", "w2"]
+        assert len(ax.collections) == 18
+        assert "threaded: 6 pages" in ax.get_title()
+
+    def test_timelines_stack_one_axis_per_run(self) -> None:
+        """Several runs share one figure, one axis each."""
+        figure = timelines([report("sync", 1), report("async", 4)])
+        assert [ax.get_title().split(":")[0] for ax in figure.axes] == ["sync", "async"]
+
+
+class TestBars:
+    """Throughput bars."""
+
+    def test_one_bar_per_label(self) -> None:
+        """Each label gets a bar whose length is its value."""
+        figure = throughput_bars({"sync": 10.0, "async": 40.0}, title="t")
+        widths = [patch.get_width() for patch in figure.axes[0].patches]
+        assert widths == [10.0, 40.0]
