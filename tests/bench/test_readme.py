@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from workbench.bench.readme import END, START, main, replace_section, results_section
+from workbench.bench.results import Environment, row_for, write_row
+from workbench.bench.runner import Result
+
+RateResult = Callable[..., Result]
+ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.6", "9.1.2", "")
+
+
+@pytest.fixture
+def run_folder(tmp_path: Path, rate_result: RateResult) -> Path:
+    """A results folder under tmp_path/benchmarks/results with an end-to-end run."""
+    folder = tmp_path / "benchmarks" / "results" / "20260101T000000Z"
+    for mode, rate in (("sync", 10_000), ("async", 30_000)):
+        result = rate_result("growth", mode, rate, size=1000, kind="ingest_child")
+        write_row(folder, row_for(result, run_id="r", plan="full", environment=ENV))
+    return folder
+
+
+class TestReadmeSection:
+    """The README's results block."""
+
+    def test_the_section_has_the_headline_targets_and_chart(
+        self, run_folder: Path, tmp_path: Path
+    ) -> None:
+        """The block sits between the markers, links the run relatively, and shows both tables."""
+        section = results_section(run_folder, tmp_path)
+        assert section.startswith(START) and section.endswith(END)
+        assert "(benchmarks/results/20260101T000000Z/summary.md)" in section
+        assert (
+            "| async | 30,000 |" in section and "| target | measured | bound | status |" in section
+        )
+        assert "benchmarks/results/20260101T000000Z/headline.png" in section
+        assert "dlt not installed" in section
+
+    def test_only_the_block_between_the_markers_is_replaced(self) -> None:
+        """Text before and after the markers is kept; the old block is gone."""
+        text = f"intro\n{START}\nold numbers\n{END}\noutro\n"
+        assert (
+            replace_section(text, f"{START}\nnew\n{END}") == f"intro\n{START}\nnew\n{END}\noutro\n"
+        )
+
+    def test_main_writes_the_readme(self, run_folder: Path, tmp_path: Path) -> None:
+        """Given a README, the command rewrites its results block in place."""
+        readme = tmp_path / "README.md"
+        readme.write_text(f"# x\n{START}\n{END}\n## Layout\n")
+        assert main([str(run_folder), str(readme)]) == 0
+        text = readme.read_text()
+        assert "| sync | 10,000 |" in text and text.endswith(f"{END}\n## Layout\n")

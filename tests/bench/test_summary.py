@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workbench.bench.notes import WHAT_LIMITS
+from workbench.bench.results import Environment
+from workbench.bench.runner import Result
+from workbench.bench.summary import headline, render_summary, table
+from workbench.bench.targets import TARGETS, evaluate
+
+RateResult = Callable[..., Result]
+ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.1", "9.1.0", "1.31.0")
+
+
+def run(rate_result: RateResult) -> list[Result]:
+    """Return an end-to-end run: every mode, both limits and the peer at 100k."""
+    found = [
+        rate_result("growth", mode, rate, size=100_000, kind="ingest_child", peak_mb=90.0)
+        for mode, rate in (
+            ("sync", 10_000),
+            ("threaded", 20_000),
+            ("multiprocess", 15_000),
+            ("async", 40_000),
+        )
+    ]
+    found += [
+        rate_result("limits", "http_limit", 400_000, size=100_000, kind="http_limit"),
+        rate_result("limits", "copy_limit", 100_000, size=100_000, kind="copy_limit", unit="rows"),
+        rate_result("limits", "dlt", 4_000, size=100_000, kind="peer"),
+    ]
+    return found
+
+
+def render(results: list[Result], plan: str = "full") -> str:
+    """Render a summary of ``results``."""
+    return render_summary(
+        results,
+        evaluate(results),
+        title="t",
+        plan=plan,
+        environment=ENV,
+        charts=["headline.png", "io.png"],
+    )
+
+
+class TestHeadline:
+    """The headline table."""
+
+    def test_rows_are_modes_then_limits_then_the_peer(self, rate_result: RateResult) -> None:
+        """Every mode, the two limits and the peer, in that order."""
+        labels = [row.label for row in headline(run(rate_result))]
+        assert labels[:4] == ["sync", "threaded", "multiprocess", "async"]
+        assert labels[4:] == [
+            "HTTP limit: raw aiohttp fetch",
+            "DB limit: raw COPY",
+            "peer: dlt rest_api",
+        ]
+
+    def test_speedup_and_share_of_the_limit(self, rate_result: RateResult) -> None:
+        """Async at 40k/s is 4.00x sync and 0.40x of the 100k/s pipeline limit."""
+        text = render(run(rate_result))
+        async_line = next(line for line in text.splitlines() if line.startswith("| async |"))
+        assert "| 4.00x | 0.40x | 90 |" in async_line
+
+    def test_the_environment_is_stated(self, rate_result: RateResult) -> None:
+        """The summary names the CPUs, Python and the server versions."""
+        text = render(run(rate_result))
+        assert "2 CPUs" in text and "PostgreSQL 18.1" in text and "Valkey 9.1.0" in text
+
+
+class TestTargets:
+    """A section per target."""
+
+    def test_every_target_has_a_section(self, rate_result: RateResult) -> None:
+        """Each target's title appears with its verdict, measured or not."""
+        results = run(rate_result)
+        text = render(results)
+        for outcome in evaluate(results):
+            assert f". {outcome.title}" in text
+        assert text.count("- measured: ") == len(TARGETS)
+
+    def test_a_missed_target_gets_a_limits_line(self, rate_result: RateResult) -> None:
+        """Async at 2.5x below the limit is missed, and the limits line follows it."""
+        text = render(run(rate_result))
+        section = text.split("Async end to end within 2x")[1].split("###")[0]
+        assert "**MISSED**" in section
+        assert f"- limits: {WHAT_LIMITS['e2e_vs_limit']}" in section
+
+    def test_quick_runs_label_the_smaller_versions(self, rate_result: RateResult) -> None:
+        """A quick plan's targets say they are the smaller versions."""
+        assert "(quick run: the smaller version)" in render(run(rate_result), plan="quick")
+        assert "quick run" not in render(run(rate_result))
+
+    def test_charts_are_linked(self, rate_result: RateResult) -> None:
+        """The charts given are linked as images."""
+        text = render(run(rate_result))
+        assert "![headline.png](headline.png)" in text and "![io.png](io.png)" in text
+
+
+class TestTable:
+    """The Markdown table helper."""
+
+    def test_header_separator_and_rows(self) -> None:
+        """A table has a header, a separator with a cell per column, then the rows."""
+        assert table(("a", "b"), [(1, 2)]) == "| a | b |\n|---|---|\n| 1 | 2 |\n"

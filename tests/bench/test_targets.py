@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from workbench.bench.runner import Result
+from workbench.bench.targets import MET, MISSED, NOT_MEASURED, TARGETS, evaluate, find
+
+RateResult = Callable[..., Result]
+
+
+def outcome(key: str, results: list[Result]) -> tuple[str, float | None]:
+    """Return one target's status and measured value."""
+    judged = {o.key: o for o in evaluate(results)}[key]
+    return judged.status, judged.measured
+
+
+def e2e(rate_result: RateResult, async_rate: float, http: float, db: float) -> list[Result]:
+    """Return async end to end and both limits on a 100k load."""
+    return [
+        rate_result("growth", "async", async_rate, size=100_000, kind="ingest_child"),
+        rate_result("limits", "http_limit", http, size=100_000, kind="http_limit"),
+        rate_result("limits", "copy_limit", db, size=100_000, kind="copy_limit", unit="rows"),
+    ]
+
+
+class TestEndToEnd:
+    """Async against the pipeline limit and against the peer."""
+
+    def test_within_twice_the_slower_limit_is_met(self, rate_result: RateResult) -> None:
+        """The limit is the slower of HTTP and DB: 50k/s against a 100k/s DB limit is 2.0x."""
+        status, ratio = outcome("e2e_vs_limit", e2e(rate_result, 50_000, 400_000, 100_000))
+        assert (status, ratio) == (MET, pytest.approx(2.0))
+
+    def test_slower_than_half_the_limit_is_missed(self, rate_result: RateResult) -> None:
+        """40k/s against an HTTP limit of 90k/s (slower than DB) is 2.25x: missed."""
+        status, ratio = outcome("e2e_vs_limit", e2e(rate_result, 40_000, 90_000, 100_000))
+        assert (status, ratio) == (MISSED, pytest.approx(2.25))
+
+    def test_the_peer_must_be_eight_times_slower(self, rate_result: RateResult) -> None:
+        """8x the peer's rate is met; 7.9x is missed."""
+        base = e2e(rate_result, 80_000, 400_000, 100_000)
+        peer = rate_result("limits", "dlt", 10_000, size=100_000, kind="peer")
+        assert outcome("e2e_vs_peer", [*base, peer]) == (MET, pytest.approx(8.0))
+        slow = rate_result("limits", "dlt", 10_127, size=100_000, kind="peer")
+        assert outcome("e2e_vs_peer", [*base, slow])[0] == MISSED
+
+    def test_without_the_peer_the_target_is_not_measured(self, rate_result: RateResult) -> None:
+        """No dlt result: not measured, and the detail says the peer was skipped."""
+        judged = {o.key: o for o in evaluate(e2e(rate_result, 1, 2, 3))}["e2e_vs_peer"]
+        assert judged.status == NOT_MEASURED and "skipped" in judged.detail
+
+    def test_async_is_compared_on_the_limits_load(self, rate_result: RateResult) -> None:
+        """Async at another size than the limits' does not count."""
+        results = e2e(rate_result, 50_000, 400_000, 100_000)
+        results[0] = rate_result("growth", "async", 50_000, size=1_000_000, kind="ingest_child")
+        assert outcome("e2e_vs_limit", results)[0] == NOT_MEASURED
+
+
+class TestLatency:
+    """Async at 50 ms added latency against the ideal."""
+
+    def latency_result(self, rate_result: RateResult, seconds: float) -> Result:
+        """Return the latency target's case (500 pages of 10, c=50) taking ``seconds``."""
+        load = {"latency_ms": 50.0, "concurrency": 50, "page_size": 10, "size": 5000}
+        return rate_result("io", "async", 5000 / seconds, **load)
+
+    @pytest.mark.parametrize(("seconds", "status"), [(0.6, MET), (0.625, MET), (0.7, MISSED)])
+    def test_wall_time_over_ideal(
+        self, rate_result: RateResult, seconds: float, status: str
+    ) -> None:
+        """The ideal is 0.5 s: up to 0.625 s (1.25x) is met."""
+        got, ratio = outcome("latency", [self.latency_result(rate_result, seconds)])
+        assert got == status and ratio == pytest.approx(seconds / 0.5)
+
+
+class TestRatiosAndAbsolutes:
+    """The GIL, upsert, dedup targets."""
+
+    def test_multiprocess_against_sync_on_cpu(self, rate_result: RateResult) -> None:
+        """1.7x sync is met, 1.6x is missed."""
+        sync = rate_result("cpu", "sync", 1000)
+        assert outcome("gil", [sync, rate_result("cpu", "multiprocess", 1700)])[0] == MET
+        assert outcome("gil", [sync, rate_result("cpu", "multiprocess", 1600)])[0] == MISSED
+
+    def test_upsert_against_raw_copy_uses_the_new_rows_case(self, rate_result: RateResult) -> None:
+        """Half of raw COPY on new rows is met; the update case is reported, not judged."""
+        results = [
+            rate_result("persist", "copy_limit", 100_000, kind="copy_limit", unit="rows"),
+            rate_result("persist", "upsert_copy", 50_000, kind="write", unit="rows"),
+            rate_result("persist", "upsert_copy", 20_000, kind="write", unit="rows", update=True),
+        ]
+        judged = {o.key: o for o in evaluate(results)}["upsert_vs_copy"]
+        assert (judged.status, judged.measured) == (MET, pytest.approx(0.5))
+        assert "0.20x raw COPY" in judged.detail
+
+    @pytest.mark.parametrize(("rate", "status"), [(300_000, MET), (299_000, MISSED)])
+    def test_dedup_keys_per_second(self, rate_result: RateResult, rate: float, status: str) -> None:
+        """SMISMEMBER batches must reach 300k keys/s."""
+        result = rate_result("dedup", "smismember", rate, kind="dedup", unit="keys")
+        assert outcome("dedup", [result])[0] == status
+
+
+class TestGrowth:
+    """Memory and time per record at the largest size."""
+
+    def growth(self, rate_result: RateResult, large_rate: float, peak: float) -> list[Result]:
+        """Every mode at 100k (10k/s) and 1M (``large_rate``, ``peak`` MB)."""
+        found = []
+        for mode in ("sync", "threaded", "multiprocess", "async"):
+            found.append(rate_result("growth", mode, 10_000, size=100_000, peak_mb=100.0))
+            found.append(rate_result("growth", mode, large_rate, size=1_000_000, peak_mb=peak))
+        return found
+
+    def test_flat_time_and_small_memory_are_met(self, rate_result: RateResult) -> None:
+        """The same rate at 1M as at 100k and 200 MB: both growth targets met."""
+        results = self.growth(rate_result, 10_000, 200.0)
+        assert outcome("growth_linear", results) == (MET, pytest.approx(1.0))
+        assert outcome("growth_memory", results) == (MET, pytest.approx(200.0))
+
+    def test_slower_per_record_or_too_much_memory_is_missed(self, rate_result: RateResult) -> None:
+        """25% more time per record and 301 MB are both missed."""
+        results = self.growth(rate_result, 8_000, 301.0)
+        assert outcome("growth_linear", results) == (MISSED, pytest.approx(1.25))
+        assert outcome("growth_memory", results)[0] == MISSED
+
+    def test_a_missing_mode_means_not_measured(self, rate_result: RateResult) -> None:
+        """Growth without every mode at both sizes is not measured."""
+        results = self.growth(rate_result, 10_000, 200.0)[:-1]
+        assert outcome("growth_linear", results)[0] == NOT_MEASURED
+
+
+class TestEvaluate:
+    """All targets at once."""
+
+    def test_nothing_measured_means_every_target_not_measured(self) -> None:
+        """With no results no target is met by default."""
+        outcomes = evaluate([])
+        assert [o.key for o in outcomes] == list(TARGETS)
+        assert {o.status for o in outcomes} == {NOT_MEASURED}
+
+    def test_find_matches_case_fields(self, rate_result: RateResult) -> None:
+        """The result whose case has the asked fields is found."""
+        a, b = (
+            rate_result("io", "async", 1, latency_ms=0.0),
+            rate_result("io", "async", 2, latency_ms=20.0),
+        )
+        assert find([a, b], "io", "async", latency_ms=20.0) is b
+        assert find([a, b], "io", "sync") is None

@@ -1,0 +1,310 @@
+"""What ``workbench bench`` measures: a plan (full or quick sizes) and the cases it expands to.
+
+Everything here is pure data: a ``Plan`` holds the sizes, ``cases(plan, scenarios)`` lists
+the ``Case`` objects to measure, in order. Running them is ``workbench.bench.runner``'s job.
+
+Scenarios:
+
+* ``io``: every mode at added latency 0, 20 and 100 ms over a range of concurrency, plus the
+  latency target's case (async, 50 ms, 500 pages of 10, concurrency 50);
+* ``cpu``: CPU-heavy processing (``cpu_cost``), so threads against processes shows the GIL;
+* ``persist``: the insert strategies of ``workbench.db.insert_strategies``, and raw COPY;
+* ``dedup``: the Redis membership strategies of ``workbench.db.redis_dedup``;
+* ``growth``: every mode at growing sizes, each run in a child process for its peak memory;
+* ``limits``: the HTTP limit (raw aiohttp fetch), the DB limit (raw COPY) and the peer (dlt)
+  on the end-to-end load, the growth case the headline table and the targets compare with.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+from workbench.config import MODES
+from workbench.db.insert_strategies import STRATEGIES
+from workbench.db.redis_dedup import DEDUP_STRATEGIES
+from workbench.errors import ConfigError
+
+__all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
+
+SCENARIOS = ("io", "cpu", "persist", "dedup", "growth", "limits")
+
+#: Worker processes for the CPU and growth scenarios: one per core.
+CORES = os.cpu_count() or 2
+
+
+@dataclass(frozen=True)
+class LatencyCase:
+    """The latency target's load: ``pages`` of ``page_size`` at ``latency_ms``, ``concurrency``."""
+
+    latency_ms: float = 50.0
+    pages: int = 500
+    page_size: int = 10
+    concurrency: int = 50
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and repetitions of one benchmark run (``FULL`` or ``QUICK``, maybe scaled)."""
+
+    quick: bool = False
+    reps: int = 3
+    size_factor: float = 1.0
+    io_latencies_ms: tuple[float, ...] = (0.0, 20.0, 100.0)
+    io_concurrency: tuple[int, ...] = (4, 16, 64)
+    #: Processes of the multiprocess I/O cases: each is an interpreter to start, so beyond
+    #: two per core they only add start-up time on a small machine.
+    io_workers: tuple[int, ...] = (2, 4)
+    io_pages: int = 50
+    io_page_size: int = 10
+    latency_case: LatencyCase = LatencyCase()
+    cpu_records: int = 10_000
+    cpu_cost: int = 2_000
+    persist_rows: int = 30_000
+    write_batch: int = 1_000
+    dedup_keys: int = 50_000
+    growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    e2e_records: int = 100_000
+    page_size: int = 100
+    concurrency: int = 16
+    warmup_pages: int = 5
+
+    def scaled(self, factor: float) -> Plan:
+        """Return this plan with every record, row, key and page count multiplied by ``factor``."""
+        if not (math.isfinite(factor) and 0 < factor <= 10):
+            raise ConfigError(f"--size-factor: expected a number in (0, 10], got {factor}")
+
+        def pages(n: int) -> int:
+            return max(2, round(n * factor))
+
+        def records(n: int, page_size: int) -> int:
+            return pages(n // page_size) * page_size
+
+        return replace(
+            self,
+            size_factor=self.size_factor * factor,
+            io_pages=pages(self.io_pages),
+            latency_case=replace(self.latency_case, pages=pages(self.latency_case.pages)),
+            cpu_records=records(self.cpu_records, self.page_size),
+            persist_rows=max(10, round(self.persist_rows * factor)),
+            dedup_keys=max(10, round(self.dedup_keys * factor)),
+            growth_sizes=tuple(records(n, self.page_size) for n in self.growth_sizes),
+            e2e_records=records(self.e2e_records, self.page_size),
+        )
+
+    def with_reps(self, reps: int) -> Plan:
+        """Return this plan with ``reps`` timed repetitions per case (at least 3)."""
+        if reps < 3:
+            raise ConfigError(f"--reps: expected at least 3 repetitions, got {reps}")
+        return replace(self, reps=reps)
+
+    @property
+    def label(self) -> str:
+        """Name the plan in results: ``full``, ``quick``, with the size factor when not 1."""
+        name = "quick" if self.quick else "full"
+        return name if self.size_factor == 1 else f"{name} x{self.size_factor:g}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One thing to measure ``reps`` times: a kind of trial, its mode or strategy, its load.
+
+    ``kind`` says which trial runs it (``ingest``, ``ingest_child``, ``write``,
+    ``copy_limit``, ``dedup``, ``http_limit``, ``peer``); ``mode`` is the ingestion mode, the
+    strategy or the limit's name; ``size`` counts the ``unit`` handled per repetition.
+    """
+
+    scenario: str
+    kind: str
+    mode: str
+    size: int
+    unit: str = "records"
+    latency_ms: float = 0.0
+    concurrency: int = 1
+    workers: int = 1
+    page_size: int = 100
+    cpu_cost: int = 0
+    batch: int = 0
+    #: A write case whose keys are stored first with other checksums: every row is an update.
+    update: bool = False
+    timeline: bool = False
+
+    @property
+    def name(self) -> str:
+        """Return an identifier unique within a plan (the ``case`` column of results.csv)."""
+        parts = [self.scenario, self.mode]
+        if self.kind in ("ingest", "ingest_child", "http_limit", "peer"):
+            parts += [f"{self.size}x{self.page_size}", f"{self.latency_ms:g}ms"]
+            multiprocess = self.mode == "multiprocess"
+            parts.append(f"w{self.workers}" if multiprocess else f"c{self.concurrency}")
+        else:
+            parts.append(str(self.size))
+        if self.cpu_cost:
+            parts.append(f"cpu{self.cpu_cost}")
+        if self.update:
+            parts.append("update")
+        return "/".join(parts)
+
+    @property
+    def label(self) -> str:
+        """Return the mode or strategy as tables and charts show it."""
+        return f"{self.mode} (update)" if self.update else self.mode
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages an ingestion case reads."""
+        return math.ceil(self.size / self.page_size)
+
+    @property
+    def in_flight(self) -> int:
+        """Return how many pages the case can have in flight at once."""
+        if self.mode == "sync":
+            return 1
+        return self.workers if self.mode == "multiprocess" else self.concurrency
+
+    @property
+    def ideal_seconds(self) -> float | None:
+        """Return the wall time pure waiting would take (latency x pages / in flight), or None."""
+        if self.kind != "ingest" or not self.latency_ms:
+            return None
+        return self.latency_ms / 1000 * self.pages / self.in_flight
+
+
+#: The full run: about 15 minutes on two cores.
+FULL = Plan()
+#: The quick run: fewer cases and smaller sizes (the targets' smaller versions), still 3 reps.
+QUICK = Plan(
+    quick=True,
+    io_concurrency=(16,),
+    io_workers=(4,),
+    io_pages=20,
+    cpu_records=3_000,
+    persist_rows=10_000,
+    dedup_keys=20_000,
+    growth_sizes=(1_000, 10_000),
+    e2e_records=10_000,
+)
+
+
+def parse_scenarios(text: str) -> tuple[str, ...]:
+    """Parse ``--scenario io,cpu``: known names only, in the canonical order, no repeats."""
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(SCENARIOS))
+    if unknown or not names:
+        raise ConfigError(
+            f"--scenario: unknown or empty {', '.join(unknown) or repr(text)}; "
+            f"known: {', '.join(SCENARIOS)}"
+        )
+    return tuple(name for name in SCENARIOS if name in names)
+
+
+def _ingest(
+    plan: Plan, scenario: str, mode: str, size: int, *, kind: str = "ingest", **load: Any
+) -> Case:
+    """Return an ingestion case with the plan's defaults for what ``load`` does not set."""
+    values: dict[str, Any] = {
+        "page_size": plan.page_size,
+        "concurrency": plan.concurrency,
+        "workers": CORES,
+    }
+    values.update(load)
+    if mode == "sync":
+        values["concurrency"] = values["workers"] = 1
+    return Case(scenario, kind, mode, size, **values)
+
+
+def _io_cases(plan: Plan) -> list[Case]:
+    """Every mode at every latency over its range of concurrency, then the latency target."""
+    found = []
+    size = plan.io_pages * plan.io_page_size
+    timeline_load = {"threaded": 16, "async": 16, "multiprocess": max(plan.io_workers), "sync": 1}
+    for latency in plan.io_latencies_ms:
+        for mode in MODES:
+            for load in _io_loads(plan, mode):
+                options = {
+                    "latency_ms": latency,
+                    "page_size": plan.io_page_size,
+                    "concurrency": load,
+                    "workers": load,
+                    "timeline": latency == 20 and load == timeline_load[mode],
+                }
+                found.append(_ingest(plan, "io", mode, size, **options))
+    target = plan.latency_case
+    options = {
+        "latency_ms": target.latency_ms,
+        "page_size": target.page_size,
+        "concurrency": target.concurrency,
+    }
+    found.append(_ingest(plan, "io", "async", target.pages * target.page_size, **options))
+    return found
+
+
+def _io_loads(plan: Plan, mode: str) -> tuple[int, ...]:
+    """Return the pages in flight a mode is measured with: processes, threads or tasks."""
+    if mode == "sync":
+        return (1,)
+    return plan.io_workers if mode == "multiprocess" else plan.io_concurrency
+
+
+def _cpu_cases(plan: Plan) -> list[Case]:
+    """Every mode on CPU-heavy records; multiprocess uses one process per core."""
+    return [_ingest(plan, "cpu", mode, plan.cpu_records, cpu_cost=plan.cpu_cost) for mode in MODES]
+
+
+def _persist_cases(plan: Plan) -> list[Case]:
+    """Every insert strategy on the same new rows, the upsert updating them, then raw COPY."""
+    found = [
+        Case("persist", "write", name, plan.persist_rows, unit="rows", batch=plan.write_batch)
+        for name in STRATEGIES
+    ]
+    rows, batch = plan.persist_rows, plan.write_batch
+    found.append(
+        Case("persist", "write", "upsert_copy", rows, unit="rows", batch=batch, update=True)
+    )
+    found.append(Case("persist", "copy_limit", "copy_limit", plan.persist_rows, unit="rows"))
+    return found
+
+
+def _dedup_cases(plan: Plan) -> list[Case]:
+    """Every Redis membership strategy on the same keys, in batches of ``write_batch``."""
+    return [
+        Case("dedup", "dedup", name, plan.dedup_keys, unit="keys", batch=plan.write_batch)
+        for name in DEDUP_STRATEGIES
+    ]
+
+
+def _growth_cases(plan: Plan) -> list[Case]:
+    """Every mode at every growth size, in a child process (peak memory), sizes ascending."""
+    return [
+        _ingest(plan, "growth", mode, size, kind="ingest_child")
+        for size in sorted(plan.growth_sizes)
+        for mode in MODES
+    ]
+
+
+def _limit_cases(plan: Plan) -> list[Case]:
+    """List the HTTP limit, the DB limit and the peer, all on the end-to-end load."""
+    size = plan.e2e_records
+    return [
+        _ingest(plan, "limits", "http_limit", size, kind="http_limit"),
+        Case("limits", "copy_limit", "copy_limit", size, unit="rows"),
+        _ingest(plan, "limits", "dlt", size, kind="peer", concurrency=1),
+    ]
+
+
+_BUILDERS = {
+    "io": _io_cases,
+    "cpu": _cpu_cases,
+    "persist": _persist_cases,
+    "dedup": _dedup_cases,
+    "growth": _growth_cases,
+    "limits": _limit_cases,
+}
+
+
+def cases(plan: Plan, scenarios: tuple[str, ...] = SCENARIOS, *, peer: bool = True) -> list[Case]:
+    """Return every case of the chosen scenarios, in the order they run (``peer=False``: no dlt)."""
+    chosen = [case for name in scenarios for case in _BUILDERS[name](plan)]
+    return [case for case in chosen if peer or case.kind != "peer"]

@@ -1,0 +1,215 @@
+"""``summary.md``: the headline table, a section per speed target, a table per scenario.
+
+Rendered from the results read back from ``results.csv`` (so a folder filled by several
+invocations is summarised whole) and the charts found next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.bench.notes import WHAT_LIMITS
+from workbench.bench.results import Environment
+from workbench.bench.runner import Result, Spread
+from workbench.bench.targets import MISSED, TargetOutcome, find
+from workbench.config import MODES
+
+__all__ = [
+    "HeadlineRow",
+    "case_row",
+    "headline",
+    "headline_size",
+    "headline_table",
+    "render_summary",
+    "table",
+    "targets_table",
+]
+
+_LIMITS = (("http_limit", "HTTP limit: raw aiohttp fetch"), ("copy_limit", "DB limit: raw COPY"))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Return a Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _range(spread: Spread) -> str:
+    """Return a spread's min-max, formatted like its median."""
+    if spread.maximum >= 100:
+        return f"{spread.minimum:,.0f}-{spread.maximum:,.0f}"
+    return f"{spread.minimum:.3f}-{spread.maximum:.3f}"
+
+
+def _ratio(value: float | None) -> str:
+    """Format a ratio (``-`` when unknown)."""
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def headline_size(results: Sequence[Result]) -> int | None:
+    """Return the end-to-end load: the limits' size, else the largest growth size."""
+    limit = find(results, "limits", "http_limit")
+    if limit is not None:
+        return limit.case.size
+    sizes = [r.case.size for r in results if r.case.scenario == "growth"]
+    return max(sizes, default=None)
+
+
+@dataclass(frozen=True)
+class HeadlineRow:
+    """One line of the headline: a mode, a limit or the peer on the end-to-end load."""
+
+    label: str
+    result: Result
+    speedup: float | None  # over sync
+    share_of_limit: float | None  # of the pipeline limit (the slower of HTTP and DB)
+
+
+def headline(results: Sequence[Result]) -> list[HeadlineRow]:
+    """Return every mode, both limits and the peer on the end-to-end load, with ratios."""
+    size = headline_size(results)
+    found = [(mode, find(results, "growth", mode, size=size)) for mode in MODES]
+    found += [(label, find(results, "limits", key)) for key, label in _LIMITS]
+    found.append(("peer: dlt rest_api", find(results, "limits", "dlt")))
+    present = [(label, result) for label, result in found if result is not None]
+    sync = dict(present).get("sync")
+    limits = [result.rate.median for label, result in present if label in dict(_LIMITS).values()]
+    limit = min(limits, default=None)
+    return [
+        HeadlineRow(
+            label,
+            result,
+            result.rate.median / sync.rate.median if sync else None,
+            result.rate.median / limit if limit else None,
+        )
+        for label, result in present
+    ]
+
+
+def headline_table(results: Sequence[Result]) -> str:
+    """Return the headline section: every mode next to the limits and the peer."""
+    rows = headline(results)
+    if not rows:
+        return "No end-to-end results (scenarios growth and limits were not run).\n"
+    body = [
+        (
+            row.label,
+            f"{row.result.rate.median:,.0f}",
+            _range(row.result.rate),
+            _ratio(row.speedup),
+            _ratio(row.share_of_limit),
+            f"{row.result.peak_mb.maximum:.0f}" if row.result.peak_mb else "-",
+        )
+        for row in rows
+    ]
+    headers = ("", "records/s (median)", "min-max", "speedup vs sync",
+               "share of pipeline limit", "peak MB")  # fmt: skip
+    intro = (
+        f"{headline_size(results) or 0:,} posts from the local API (its own process, no added "
+        "latency), fetched, processed, deduplicated through Redis and upserted into Postgres; "
+        "the pipeline limit is the slower of the HTTP and DB limits.\n\n"
+    )
+    return intro + table(headers, body)
+
+
+def targets_table(outcomes: Sequence[TargetOutcome]) -> str:
+    """Return the targets as one compact table: measured, bound, verdict."""
+    rows = [(o.title, o.measured_text, o.bound, f"**{o.status}**") for o in outcomes]
+    return table(("target", "measured", "bound", "status"), rows)
+
+
+def _target_section(number: int, outcome: TargetOutcome, quick: bool) -> str:
+    """Return one target's section: measured, bound, verdict and, when missed, what limits it."""
+    label = " (quick run: the smaller version)" if quick else ""
+    lines = [
+        f"### {number}. {outcome.title}{label}",
+        "",
+        f"- measured: {outcome.measured_text} (target {outcome.bound}): **{outcome.status}**",
+        f"- {outcome.detail}",
+    ]
+    if outcome.status == MISSED:
+        lines.append(f"- limits: {WHAT_LIMITS.get(outcome.key, '...')}")
+    return "\n".join(lines) + "\n"
+
+
+def case_row(result: Result) -> dict[str, Any]:
+    """Return one case's load and measurements by column name (scenario tables and frames)."""
+    case = result.case
+    return {
+        "mode": case.label,
+        "size": case.size,
+        "unit": case.unit,
+        "latency ms": case.latency_ms,
+        "in flight": case.in_flight,
+        "per second": result.rate.median,
+        "min": result.rate.minimum,
+        "max": result.rate.maximum,
+        "wall s": result.seconds.median,
+        "x ideal": result.ideal_ratio,
+        "peak MB": result.peak_mb.maximum if result.peak_mb else None,
+    }
+
+
+def _cell(column: str, value: Any) -> str:
+    """Format one scenario-table cell by its column."""
+    if value is None:
+        return "-"
+    if column == "x ideal":
+        return _ratio(value)
+    if column == "wall s":
+        return f"{value:.3f}"
+    if column == "latency ms":
+        return f"{value:g}"
+    return f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
+
+
+def _scenario_tables(results: Sequence[Result]) -> str:
+    """Return a table per scenario that was run."""
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_scenario.setdefault(result.case.scenario, []).append(case_row(result))
+    sections = []
+    for scenario, rows in by_scenario.items():
+        headers = list(rows[0])
+        cells = [[_cell(column, row[column]) for column in headers] for row in rows]
+        sections.append(f"### {scenario}\n\n{table(headers, cells)}")
+    return "\n".join(sections)
+
+
+def render_summary(
+    results: Sequence[Result],
+    outcomes: Sequence[TargetOutcome],
+    *,
+    title: str,
+    plan: str,
+    environment: Environment,
+    charts: Sequence[str],
+    notes: Sequence[str] = (),
+) -> str:
+    """Return the whole summary.md."""
+    quick = plan.startswith("quick")
+    env = environment
+    smaller = " (smaller sizes: the targets below are their smaller versions)" if quick else ""
+    reps = len(results[0].samples) if results else 0
+    parts = [
+        f"# workbench bench: {title}\n",
+        f"Plan: {plan}{smaller}; {reps} timed repetitions per case after a warm-up; "
+        "medians with min-max.\n",
+        f"Environment: {env.cpu_count} CPUs, {env.platform}, Python {env.python}, "
+        f"workbench {env.workbench}, PostgreSQL {env.postgres}, Valkey {env.valkey}, "
+        f"dlt {env.dlt or 'not installed'}.\n",
+        *(f"Note: {note}\n" for note in notes),
+        "## Headline\n",
+        headline_table(results),
+        *(f"![{name}]({name})\n" for name in charts if name.startswith("headline")),
+        "## Speed targets\n",
+        "\n".join(_target_section(i, o, quick) for i, o in enumerate(outcomes, 1)),
+        "## Scenarios\n",
+        _scenario_tables(results),
+        "## Charts\n",
+        *(f"![{name}]({name})\n" for name in charts if not name.startswith("headline")),
+    ]
+    return "\n".join(parts)
