@@ -145,6 +145,50 @@ class TestWriteBatch:
         assert store.rejects() == []
 
 
+class TestWritePages:
+    """Several pages in one transaction, each told what it changed."""
+
+    def test_each_page_gets_its_own_result(self, store: PostgresStore) -> None:
+        """Inserted, updated, unchanged and rejected are counted per page."""
+        store.write_batch(SOURCE, [record("1", title="a"), record("2", title="b")])
+        rejects = [Reject("posts", "9", "{}", "bad")]
+        results = store.write_pages(
+            SOURCE,
+            [
+                ([record("1", title="a"), record("3", title="c")], rejects),
+                ([record("2", title="changed")], []),
+                ([], []),
+            ],
+        )
+        assert results == [
+            WriteResult(inserted=1, unchanged=1, rejected=1),
+            WriteResult(updated=1),
+            WriteResult(),
+        ]
+        assert store.count() == 3
+        assert [row["external_id"] for row in store.rejects()] == ["9"]
+
+    def test_one_refused_page_rolls_back_every_page(
+        self, store: PostgresStore, query: Query
+    ) -> None:
+        """The pages share one transaction: a refused record keeps none of them."""
+        with pytest.raises(StorageDataError):
+            store.write_pages(
+                SOURCE,
+                [
+                    ([record("1")], [Reject("posts", "9", "{}", "bad")]),
+                    ([record("2", body="\0")], []),
+                ],
+            )
+        assert data_rows(query) == []
+        assert store.rejects() == []
+
+    def test_nothing_to_write_opens_no_transaction(self) -> None:
+        """Pages without records or rejects get empty results without connecting."""
+        store = PostgresStore(UNREACHABLE)
+        assert store.write_pages(SOURCE, [([], []), ([], [])]) == [WriteResult(), WriteResult()]
+
+
 class TestCopyEscaping:
     """Text that COPY's format must escape survives the round trip."""
 
@@ -290,6 +334,21 @@ class TestPool:
             thread.join()
         assert store.count() == 400
         assert store.in_use == 0
+
+    def test_connections_given_back_are_kept_for_reuse(
+        self, postgres_dsn: str, query: Query
+    ) -> None:
+        """Connections beyond minconn are kept when given back, not closed and reopened."""
+        with PostgresStore(postgres_dsn, minconn=1, maxconn=2) as store:
+            store.ensure_schema()
+            with store._transaction(), store._transaction():
+                assert backends(query) == 2
+            pids = set()
+            for _ in range(4):
+                with store._transaction() as conn:
+                    pids.add(conn.get_backend_pid())
+            assert backends(query) == 2
+            assert len(pids) <= 2
 
     def test_lost_connection_is_replaced(self, postgres_dsn: str, query: Query) -> None:
         """A pooled connection whose server session died fails once, then is replaced."""

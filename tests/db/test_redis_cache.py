@@ -92,6 +92,55 @@ class TestResponseCache:
             make_cache(redis_url, namespace="")
 
 
+class TestResponsesInBulk:
+    """Looking up and storing many responses in one round trip (the async mode's way)."""
+
+    def test_bulk_store_then_bulk_lookup(self, make_cache: MakeCache, redis_url: str) -> None:
+        """Bodies stored together come back together, in order, with None for a miss."""
+        cache = make_cache(redis_url)
+        cache.set_responses([(URL, b"[1]"), (URL + "2", b"[2]")])
+        assert cache.get_responses([URL + "2", URL + "miss", URL]) == [b"[2]", None, b"[1]"]
+        assert cache.get_response(URL) == b"[1]"
+
+    def test_bulk_store_uses_the_ttl(
+        self, make_cache: MakeCache, redis_url: str, raw: redis.Redis
+    ) -> None:
+        """Every body stored in bulk expires after the cache's ttl_s, or the one given."""
+        cache = make_cache(redis_url, ttl_s=120)
+        cache.set_responses([(URL, b"[]")])
+        cache.set_responses([(URL + "2", b"[]")], ttl_s=7)
+        assert 110 <= raw.ttl(cache.keys.response(URL)) <= 120
+        assert 1 <= raw.ttl(cache.keys.response(URL + "2")) <= 7
+
+    def test_one_round_trip_each_and_none_when_empty(
+        self, make_cache: MakeCache, redis_url: str, round_trips: Any
+    ) -> None:
+        """A bulk lookup or store is one round trip, and an empty one needs none."""
+        cache = make_cache(redis_url)
+        cache.get_response(URL)  # open the connection so its handshake is not counted
+        round_trips.reset()
+        cache.set_responses([(f"{URL}{i}", b"[]") for i in range(50)])
+        cache.get_responses([f"{URL}{i}" for i in range(50)])
+        assert round_trips.count == 2
+        assert cache.get_responses([]) == []
+        cache.set_responses([])
+        assert round_trips.count == 2
+
+    def test_counted_as_hits_and_misses(self, make_cache: MakeCache, redis_url: str) -> None:
+        """Each URL of a bulk lookup counts as one hit or one miss."""
+        cache = make_cache(redis_url)
+        cache.set_responses([(URL, b"[]")])
+        cache.get_responses([URL, URL + "miss", URL + "other"])
+        assert (cache.stats.hits, cache.stats.misses) == (1, 2)
+
+    def test_fail_open_misses_everything(self, make_cache: MakeCache, dead_url: str) -> None:
+        """With Redis unreachable and fail_open, bulk lookups miss and bulk stores are dropped."""
+        cache = make_cache(dead_url, fail_open=True)
+        assert cache.get_responses([URL, URL + "2"]) == [None, None]
+        cache.set_responses([(URL, b"[]")])
+        assert cache.availability.is_down
+
+
 class TestDedup:
     """Dropping records whose (external_id, checksum) is already stored."""
 
@@ -161,6 +210,18 @@ class TestDedup:
         assert cache.forget() == 2
         assert cache.filter_unseen("other", "posts", batch) == batch
         assert cache.get_response(URL) == b"[]"  # responses are not dedup state
+
+    def test_forgetting_one_set_does_not_scan_the_keyspace(
+        self, make_cache: MakeCache, redis_url: str, round_trips: Any
+    ) -> None:
+        """Forgetting one (source, resource) is one round trip, however many keys Redis holds."""
+        cache = make_cache(redis_url)
+        cache.set_responses([(f"{URL}{i}", b"[]") for i in range(3000)])
+        cache.mark_seen("jp", "posts", records(("1", "a")))
+        round_trips.reset()
+        assert cache.forget("jp", "posts") == 1
+        assert round_trips.count == 1
+        assert cache.forget("jp", "posts") == 0
 
     def test_wrong_type_raises_data_error_even_fail_open(
         self, make_cache: MakeCache, redis_url: str, raw: redis.Redis

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from workbench.db.insert_strategies import WriteResult
 from workbench.errors import (
     ClientError,
     ServerError,
@@ -14,6 +15,7 @@ from workbench.errors import (
     StorageUnavailableError,
 )
 from workbench.ingestion import RetryOptions, Worker
+from workbench.processing import ProcessedBatch, ProcessedRecord
 from workbench.sources import FaultConfig, ServerHandle
 from workbench.sources.source import Payload, WorkUnit
 
@@ -199,6 +201,89 @@ class TestPersist:
         report = ingestor.run()
         assert [(f["resource"], f["page"]) for f in report.failed_pages] == [("posts", 2)]
         assert report.pages > 2
+
+
+def one_page(external_id: str) -> tuple[ProcessedBatch, list[ProcessedRecord]]:
+    """A processed page of one new record, and that record as the fresh one to write."""
+    record = ProcessedRecord("posts", external_id, {"id": external_id}, "c")
+    return ProcessedBatch("posts", [record], []), [record]
+
+
+class TestWritePages:
+    """Several pages written in one transaction, and what happens when that fails."""
+
+    def test_every_page_gets_its_result(self, api: ServerHandle, build: Any) -> None:
+        """Pages written together each get their own WriteResult and are all stored."""
+        ingestor = build("sync", api.url)
+        ingestor.store.ensure_schema()
+        outcomes = ingestor.write_pages([one_page("1"), one_page("2")])
+        assert outcomes == [WriteResult(inserted=1), WriteResult(inserted=1)]
+        assert ingestor.store.count("local") == 2
+
+    def test_refused_data_is_retried_page_by_page(
+        self, api: ServerHandle, build: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A batch refused for its data is written page by page; only the bad page fails."""
+        ingestor = build("sync", api.url)
+        ingestor.store.ensure_schema()
+        write_pages, write_batch = ingestor.store.write_pages, ingestor.store.write_batch
+
+        def refuse_batches(source: str, pages: Any, *args: Any, **kwargs: Any) -> Any:
+            if len(pages) > 1:  # write_batch writes one page through write_pages
+                raise StorageDataError("refused")
+            return write_pages(source, pages, *args, **kwargs)
+
+        def refuse_two(source: str, records: Any, *args: Any, **kwargs: Any) -> Any:
+            if records[0].external_id == "2":
+                raise StorageDataError("refused")
+            return write_batch(source, records, *args, **kwargs)
+
+        monkeypatch.setattr(ingestor.store, "write_pages", refuse_batches)
+        monkeypatch.setattr(ingestor.store, "write_batch", refuse_two)
+        first, second, third = ingestor.write_pages([one_page("1"), one_page("2"), one_page("3")])
+        assert (first, third) == (WriteResult(inserted=1), WriteResult(inserted=1))
+        assert isinstance(second, StorageDataError)
+        assert ingestor.store.count("local") == 2
+
+    def test_unavailable_database_fails_every_page(
+        self, api: ServerHandle, build: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When Postgres stays unavailable through the retries, every page of the batch fails."""
+        ingestor = build("sync", api.url)
+        calls: list[int] = []
+
+        def unavailable(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            raise StorageUnavailableError("gone")
+
+        monkeypatch.setattr(ingestor.store, "write_pages", unavailable)
+        outcomes = ingestor.write_pages([one_page("1"), one_page("2")])
+        assert all(isinstance(outcome, StorageUnavailableError) for outcome in outcomes)
+        assert len(outcomes) == 2
+        assert len(calls) == ingestor.retry_options.attempts
+
+
+class TestRetrying:
+    """The retry wrappers an ingestor builds once and reuses."""
+
+    def test_built_once_per_options_and_function(self, api: ServerHandle, build: Any) -> None:
+        """The same function gets the same wrapper until the retry options are replaced."""
+        ingestor = build("sync", api.url)
+        wrapped = ingestor.retrying(ingestor.store.count)
+        assert ingestor.retrying(ingestor.store.count) is wrapped
+        assert ingestor.retrying(ingestor.store.truncate) is not wrapped
+        ingestor.retry_options = RetryOptions(attempts=2, base=0.0, cap=0.0)
+        assert ingestor.retrying(ingestor.store.count) is not wrapped
+
+    def test_statistics_stay_per_call(self, api: ServerHandle, build: Any) -> None:
+        """A shared wrapper still reports the attempts of the call just made."""
+        ingestor = build("sync", api.url)
+        flaky = Flaky(2, ServerError("down", status=503))
+        wrapped = ingestor.retrying(flaky.attempt)
+        assert wrapped() == "ok"
+        assert wrapped.statistics.attempts == 3
+        assert wrapped() == "ok"
+        assert wrapped.statistics.attempts == 1
 
 
 class TestPlanning:

@@ -27,6 +27,18 @@ from workbench.processing.steps import (
 )
 
 
+def reference_clean_text(text: str) -> str:
+    """``clean_text`` without its shortcut for text that is already clean."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize(
+            "NFC", text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        )
+    if "\n" not in text:
+        return " ".join(text.split())
+    return "\n".join([" ".join(line.split()) for line in text.split("\n")]).strip("\n")
+
+
 class TestCleanText:
     """The string cleaning rules."""
 
@@ -68,6 +80,11 @@ class TestCleanText:
         for post in jsonplaceholder["posts"]:
             assert clean_text(post["body"]) == post["body"]
             assert clean_text(post["title"]) == post["title"]
+
+    @given(st.text(alphabet=st.sampled_from(" \n\t\r\x00\x0b\x0c\x1c\x1f\xa0ab")) | st.text())
+    def test_shortcut_for_clean_text_changes_nothing(self, text: str) -> None:
+        """Whatever the whitespace, the result is the one of splitting and joining every line."""
+        assert clean_text(text) == reference_clean_text(text)
 
     @given(st.text())
     def test_output_is_clean_and_cleaning_is_idempotent(self, text: str) -> None:
@@ -232,6 +249,17 @@ class TestStepObjects:
         assert copy == step
         assert hash(copy) == hash(step)
         assert repr(copy) == repr(step)
+
+    def test_word_counts_shows_only_its_fields(self) -> None:
+        """WordCounts is shown, compared and hashed by its fields, as before it kept names."""
+        assert repr(WordCounts()) == "WordCounts(('title', 'body'))"
+        assert WordCounts(["title"]) == WordCounts(("title",))
+        assert WordCounts()({"title": "a b", "body": "c"}) == {
+            "title": "a b",
+            "body": "c",
+            "title_words": 2,
+            "body_words": 1,
+        }
 
     def test_steps_with_other_settings_differ(self) -> None:
         """Equality looks at the settings, not just the class."""

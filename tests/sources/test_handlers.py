@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from workbench.sources import Dataset, ServerHandle, serve_in_thread
+from workbench.sources.handlers import BODIES
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -63,6 +64,31 @@ class TestRecords:
         response = get(source, "/photos")
         assert response.headers["Content-Type"] == JSON_TYPE
         assert ids(response) == list(range(1, 5001))
+
+
+class TestBodyCache:
+    """Pages built once and sent again from memory."""
+
+    def test_a_page_asked_again_is_the_same_bytes_without_rebuilding(
+        self, source: ServerHandle
+    ) -> None:
+        """The second request for a page gets identical bytes from the server's body cache."""
+        bodies = source._app[BODIES]
+        hits = bodies.hits
+        first = get(source, "/comments?_page=3&_limit=7")
+        second = get(source, "/comments?_page=3&_limit=7")
+        assert second.content == first.content
+        assert second.json() == Dataset(seed=source.dataset.seed).slice("comments", 14, 21)
+        assert bodies.hits == hits + 1
+
+    def test_filtered_lists_are_not_kept(self, source: ServerHandle) -> None:
+        """A list filtered by another field is built each time (its ids are not a range)."""
+        bodies = source._app[BODIES]
+        kept = len(bodies)
+        assert ids(get(source, "/todos?completed=true")) == ids(
+            get(source, "/todos?completed=true")
+        )
+        assert len(bodies) == kept
 
 
 class TestRelationsAndFilters:

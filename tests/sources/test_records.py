@@ -6,9 +6,11 @@ from random import Random
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workbench.sources import vocabulary
-from workbench.sources.records import SPECS, email, paragraph, phone
+from workbench.sources.records import SPECS, email, lorem, paragraph, phone
 
 EMAIL = re.compile(r"^[A-Za-z]+([._][A-Za-z]+)?@[a-z]+\.[a-z]+$")
 
@@ -99,3 +101,26 @@ class TestBuilders:
             geo = build("users", record_id)["address"]["geo"]
             assert -90 <= float(geo["lat"]) <= 90
             assert -180 <= float(geo["lng"]) <= 180
+
+
+def reference_lorem(rng: Random, low: int, high: int) -> str:
+    """``lorem`` as written with the public Random API."""
+    return " ".join(rng.choices(vocabulary.LOREM, k=rng.randint(low, high)))
+
+
+class TestText:
+    """The fast text generators draw exactly what the plain Random calls draw."""
+
+    @given(st.text(max_size=20), st.integers(0, 5), st.integers(0, 12))
+    def test_lorem_matches_randint_and_choices(self, seed: str, low: int, extra: int) -> None:
+        """For any seed and bounds, lorem gives the same words and leaves the same state."""
+        fast, plain = Random(seed), Random(seed)
+        assert lorem(fast, low, low + extra) == reference_lorem(plain, low, low + extra)
+        assert fast.random() == plain.random()
+
+    def test_paragraph_is_four_lorem_lines(self) -> None:
+        """A paragraph is four lines of 5 to 10 words, drawn one line after another."""
+        fast, plain = Random("p"), Random("p")
+        lines = paragraph(fast).split("\n")
+        assert lines == [reference_lorem(plain, 5, 10) for _ in range(4)]
+        assert all(5 <= len(line.split()) <= 10 for line in lines)

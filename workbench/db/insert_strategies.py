@@ -10,24 +10,28 @@ transaction holds. psycopg2 errors leave as ``StorageError`` subclasses.
   first of two records with the same key wins.
 * ``insert_copy`` COPYs straight into the table: the fastest plain insert, but COPY has no
   ``ON CONFLICT``, so a key that is already there (a re-run) fails the whole batch.
-* ``upsert_copy`` COPYs into a temporary staging table, then upserts from it, updating only
-  rows whose checksum changed; within one batch the last record with a key wins. This is the
-  one ``PostgresStore.write_batch`` uses.
+* ``upsert_copy`` upserts, updating only rows whose checksum changed; within one batch the
+  last record with a key wins. It first tries a plain COPY into the table (new keys are what
+  a first load writes, and nothing is cheaper for Postgres); when a key is already there
+  that COPY is rolled back to a savepoint and the rows go through a staging table and
+  ``INSERT ... ON CONFLICT`` instead. This is the one ``PostgresStore.write_batch`` uses.
+
+The COPY buffers are built by ``workbench.db.copy_format``; the upsert itself lives in
+``workbench.db.upsert``.
 """
 
 from __future__ import annotations
 
-import io
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from psycopg2.extensions import connection, cursor
 from psycopg2.extras import execute_values
 
+from workbench.db.copy_format import copy_field, copy_payload, data_json, ingested_data_rows
+from workbench.db.upsert import TARGET, copy_into, latest_per_key, upsert_distinct
 from workbench.error_mapping import map_psycopg2_errors
-from workbench.errors import StorageDataError
 from workbench.processing import ProcessedRecord
 
 __all__ = [
@@ -51,39 +55,6 @@ _ON_CONFLICT_SKIP = "ON CONFLICT (source, resource, external_id) DO NOTHING"
 _ROW_TEMPLATE = "(%s, %s, %s, %s::jsonb, %s, %s)"
 _INSERT_ROW = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES {_ROW_TEMPLATE} {_ON_CONFLICT_SKIP}"
 _INSERT_PAGE = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES %s {_ON_CONFLICT_SKIP} RETURNING 1"
-
-_STAGING = "_wb_staging"
-# ON COMMIT DROP cleans up after a failed batch too; the explicit DROP at the end lets one
-# transaction upsert several batches.
-_CREATE_STAGING = f"""
-    CREATE TEMP TABLE {_STAGING} (
-        ordinal     integer NOT NULL,
-        resource    text    NOT NULL,
-        external_id text    NOT NULL,
-        data        jsonb   NOT NULL,
-        checksum    text    NOT NULL
-    ) ON COMMIT DROP
-"""
-# DISTINCT ON keeps one row per key (the last in the batch): ON CONFLICT DO UPDATE refuses
-# to touch the same row twice in one statement. xmax is 0 only on a freshly inserted row.
-_UPSERT_FROM_STAGING = f"""
-    WITH batch AS (
-        SELECT DISTINCT ON (resource, external_id) resource, external_id, data, checksum
-        FROM {_STAGING}
-        ORDER BY resource, external_id, ordinal DESC
-    ), written AS (
-        INSERT INTO ingested_data ({_COLUMNS})
-        SELECT %(source)s, resource, external_id, data, checksum, %(run_id)s FROM batch
-        ON CONFLICT (source, resource, external_id) DO UPDATE
-            SET data = EXCLUDED.data,
-                checksum = EXCLUDED.checksum,
-                updated_at = now(),
-                run_id = EXCLUDED.run_id
-            WHERE ingested_data.checksum IS DISTINCT FROM EXCLUDED.checksum
-        RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,37 +108,6 @@ class _CursorWrite(Protocol):
     def __call__(
         self, cur: cursor, records: Sequence[ProcessedRecord], source: str, run_id: str | None
     ) -> WriteResult: ...
-
-
-def data_json(data: Mapping[str, Any]) -> str:
-    """Serialise a record's data compactly as UTF-8 text, the form every strategy sends."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-
-def copy_field(value: str | None) -> str:
-    r"""Escape one value for COPY's text format: backslash, tab, newline, CR; None is ``\N``."""
-    if value is None:
-        return "\\N"
-    # Backslash first, so the backslashes the other escapes add are not doubled.
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
-def copy_payload(rows: Iterable[Sequence[str | None]]) -> bytes:
-    """Encode rows as one COPY text-format buffer in UTF-8, one line per row."""
-    lines = ["\t".join([copy_field(value) for value in row]) for row in rows]
-    lines.append("")  # so the join ends the last row with its newline too
-    try:
-        return "\n".join(lines).encode("utf-8")
-    except UnicodeEncodeError as exc:  # an unpaired surrogate the processor did not fix
-        raise StorageDataError(f"a record is not valid UTF-8 text ({exc})") from exc
-
-
-def _copy_into(cur: cursor, target: str, rows: Iterable[Sequence[str | None]]) -> None:
-    """COPY ``rows`` into ``target`` (a table and its column list) from one buffer."""
-    statement = f"COPY {target} FROM STDIN WITH (FORMAT text, ENCODING 'UTF8')"
-    cur.copy_expert(statement, io.BytesIO(copy_payload(rows)))
 
 
 def _target_rows(
@@ -254,7 +194,7 @@ def insert_copy(
     cur: cursor, records: Sequence[ProcessedRecord], source: str, run_id: str | None
 ) -> WriteResult:
     """COPY straight into the table; any key already there fails the whole batch."""
-    _copy_into(cur, f"ingested_data ({_COLUMNS})", _target_rows(records, source, run_id))
+    copy_into(cur, TARGET, ingested_data_rows(records, source, run_id))
     return WriteResult(inserted=len(records))
 
 
@@ -262,16 +202,14 @@ def insert_copy(
 def upsert_copy(
     cur: cursor, records: Sequence[ProcessedRecord], source: str, run_id: str | None
 ) -> WriteResult:
-    """COPY into a staging table, then upsert: new keys inserted, changed checksums updated."""
-    cur.execute(_CREATE_STAGING)
-    staged = (
-        (str(ordinal), r.resource, r.external_id, data_json(r.data), r.checksum)
-        for ordinal, r in enumerate(records)
-    )
-    _copy_into(cur, f"{_STAGING} (ordinal, resource, external_id, data, checksum)", staged)
-    cur.execute(_UPSERT_FROM_STAGING, {"source": source, "run_id": run_id})
-    inserted, updated = cur.fetchone()
-    cur.execute(f"DROP TABLE {_STAGING}")
+    """COPY new keys straight in, or stage and upsert: new keys inserted, changed ones updated."""
+    latest = latest_per_key(records)
+    written = upsert_distinct(cur, latest, source, run_id)
+    if written is None:
+        inserted, updated = len(latest), 0
+    else:
+        inserted = sum(written.values())
+        updated = len(written) - inserted
     return WriteResult(inserted, updated, len(records) - inserted - updated)
 
 

@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 import psycopg2
 from psycopg2.extensions import connection, parse_dsn
 from psycopg2.extras import RealDictCursor
-from psycopg2.pool import ThreadedConnectionPool
 
 from workbench.contexts import transaction
-from workbench.db.insert_strategies import WriteResult, upsert_copy
+from workbench.db.insert_strategies import WriteResult
+from workbench.db.pool import ReusingPool
 from workbench.db.postgres_schema import (
     FINISH_RUN,
     START_RUN,
@@ -31,6 +31,7 @@ from workbench.db.postgres_schema import (
     reject_key,
     upsert_rejects,
 )
+from workbench.db.upsert import upsert_pages
 from workbench.error_mapping import map_psycopg2_errors
 from workbench.errors import ConfigError, StorageDataError, StorageUnavailableError
 from workbench.processing import ProcessedRecord, Reject
@@ -85,7 +86,7 @@ class PostgresStore:
         self._connect_options = (
             {} if "connect_timeout" in given else {"connect_timeout": connect_timeout}
         )
-        self._pool: ThreadedConnectionPool | None = None
+        self._pool: ReusingPool | None = None
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(maxconn)
         self._in_use = 0
@@ -126,12 +127,12 @@ class PostgresStore:
 
     # --- connections and transactions -----------------------------------------------------
 
-    def _get_pool(self) -> ThreadedConnectionPool:
+    def _get_pool(self) -> ReusingPool:
         """Return the pool, opening it (and its ``minconn`` connections) on first use."""
         with self._pool_lock:
             if self._pool is None:
                 with map_psycopg2_errors():
-                    self._pool = ThreadedConnectionPool(
+                    self._pool = ReusingPool(
                         self.minconn, self.maxconn, self.dsn, **self._connect_options
                     )
             return self._pool
@@ -191,13 +192,33 @@ class PostgresStore:
         run_id: str | None = None,
     ) -> WriteResult:
         """Upsert a batch of records and its rejects in one transaction; say what changed."""
-        if not records and not rejects:
-            return WriteResult()
+        return self.write_pages(source, [(records, rejects)], run_id=run_id)[0]
+
+    def write_pages(
+        self,
+        source: str,
+        pages: Sequence[tuple[Sequence[ProcessedRecord], Sequence[Reject]]],
+        *,
+        run_id: str | None = None,
+    ) -> list[WriteResult]:
+        """Upsert several pages' records and rejects in one transaction; say what each changed.
+
+        One COPY (or staging upsert) for all of them: fewer, larger statements cost Postgres
+        less than one transaction per page. Each ``(records, rejects)`` pair gets its own
+        ``WriteResult``, as if it had been written alone.
+        """
+        if not any(records or rejects for records, rejects in pages):
+            return [WriteResult() for _ in pages]
         self._ready()
         with self._transaction() as conn:
-            written = upsert_copy(conn, records, source=source, run_id=run_id)
-            upsert_rejects(conn, source, rejects, run_id)
-        return written + WriteResult(rejected=len(rejects))
+            counts = upsert_pages(
+                conn, [records for records, _ in pages], source=source, run_id=run_id
+            )
+            upsert_rejects(conn, source, [r for _, rejects in pages for r in rejects], run_id)
+        return [
+            WriteResult(inserted, updated, len(records) - inserted - updated, len(rejects))
+            for (records, rejects), (inserted, updated) in zip(pages, counts, strict=True)
+        ]
 
     def record_failure(
         self, source: str, resource: str, ref: str, reason: str, *, run_id: str | None = None

@@ -136,9 +136,10 @@ def upsert_rejects(
         key = (reject.resource, reject_key(reject.external_id, reject.raw))
         latest[key] = reject
         seen[key] = seen.get(key, 0) + 1
+    # In key order, so two transactions writing the same rejects lock them in the same order.
     rows = [
         (source, resource, key, r.external_id, r.raw, r.reason, seen[resource, key], run_id)
-        for (resource, key), r in latest.items()
+        for (resource, key), r in sorted(latest.items(), key=lambda item: item[0])
     ]
     with map_psycopg2_errors(), conn.cursor() as cur:
         execute_values(cur, _UPSERT_REJECTS, rows, page_size=len(rows))

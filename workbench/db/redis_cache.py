@@ -87,6 +87,27 @@ class RedisCache(CacheBase):
         key, ttl = self.keys.response(url), self.ttl_s if ttl_s is None else ttl_s
         self._call(lambda client: client.set(key, body, ex=ttl), None)
 
+    def get_responses(self, urls: Sequence[str]) -> list[bytes | None]:
+        """Return the cached body of each URL (None on a miss), in one round trip."""
+        if not urls:
+            return []
+        keys = [self.keys.response(url) for url in urls]
+        return self._count_lookups(self._call(lambda client: client.mget(keys), [None] * len(keys)))
+
+    def set_responses(self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None) -> None:
+        """Cache several ``(url, body)`` pairs for ``ttl_s`` seconds each, in one round trip."""
+        if not bodies:
+            return
+        items, ttl = self._response_items(bodies, ttl_s)
+
+        def set_all(client: redis.Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            for key, body in items:
+                pipe.set(key, body, ex=ttl)
+            pipe.execute()
+
+        self._call(set_all, None)
+
     def filter_unseen(
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> list[ProcessedRecord]:
@@ -106,6 +127,9 @@ class RedisCache(CacheBase):
 
     def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""
+        if source is not None and resource is not None:  # one key: no need to SCAN them all
+            key = self.keys.seen(source, resource)
+            return self._call(lambda client: int(client.unlink(key)), 0)
         pattern = self.keys.seen_pattern(source, resource)
         return self._call(lambda client: unlink_matching(client, pattern), 0)
 
@@ -169,6 +193,30 @@ class AsyncRedisCache(CacheBase):
         key, ttl = self.keys.response(url), self.ttl_s if ttl_s is None else ttl_s
         await self._call(lambda client: client.set(key, body, ex=ttl), None)
 
+    async def get_responses(self, urls: Sequence[str]) -> list[bytes | None]:
+        """Return the cached body of each URL (None on a miss), in one round trip."""
+        if not urls:
+            return []
+        keys = [self.keys.response(url) for url in urls]
+        bodies = await self._call(lambda client: client.mget(keys), [None] * len(keys))
+        return self._count_lookups(bodies)
+
+    async def set_responses(
+        self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None
+    ) -> None:
+        """Cache several ``(url, body)`` pairs for ``ttl_s`` seconds each, in one round trip."""
+        if not bodies:
+            return
+        items, ttl = self._response_items(bodies, ttl_s)
+
+        async def set_all(client: redis.asyncio.Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            for key, body in items:
+                pipe.set(key, body, ex=ttl)
+            await pipe.execute()
+
+        await self._call(set_all, None)
+
     async def filter_unseen(
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> list[ProcessedRecord]:
@@ -190,6 +238,9 @@ class AsyncRedisCache(CacheBase):
 
     async def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""
+        if source is not None and resource is not None:  # one key: no need to SCAN them all
+            key = self.keys.seen(source, resource)
+            return int(await self._call(lambda client: client.unlink(key), 0))
         pattern = self.keys.seen_pattern(source, resource)
         return await self._call(lambda client: aunlink_matching(client, pattern), 0)
 

@@ -215,6 +215,19 @@ class CacheBase:
         self.stats.add(**{"hits" if body is not None else "misses": 1})
         return body
 
+    def _count_lookups(self, bodies: list[bytes | None]) -> list[bytes | None]:
+        """Count several response lookups as hits or misses and pass the bodies through."""
+        hits = sum(body is not None for body in bodies)
+        self.stats.add(hits=hits, misses=len(bodies) - hits)
+        return bodies
+
+    def _response_items(
+        self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None
+    ) -> tuple[list[tuple[str, bytes]], int]:
+        """Return the (key, body) pairs to store for (url, body) pairs, and their TTL."""
+        items = [(self.keys.response(url), body) for url, body in bodies]
+        return items, self.ttl_s if ttl_s is None else ttl_s
+
     def _keep_unseen(
         self, records: Sequence[ProcessedRecord], seen: Sequence[bool]
     ) -> list[ProcessedRecord]:

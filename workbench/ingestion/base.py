@@ -9,67 +9,35 @@ Every mode shares this file's pipeline for one unit of work (a page):
 and this file's runner, which reads the first page of each resource, learns how many pages
 there are, then hands all the other pages to ``schedule``. A mode is a subclass that only says
 how pages are scheduled: one after another, on threads, on processes or on an event loop.
+
+A mode that has many pages ready at once may persist them together (``write_pages``): one
+transaction for the lot, and each page's records marked as seen only after it committed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from workbench.db.connections import Connections
-from workbench.errors import MalformedPayloadError, WorkbenchError
+from workbench.errors import MalformedPayloadError, PermanentError, WorkbenchError
 from workbench.ingestion.report import PageSpan, RunReport, UnitResult
-from workbench.processing import ProcessedBatch, ProcessedRecord, Processor
-from workbench.retry import retry
+from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
+from workbench.processing import ProcessedBatch, ProcessedRecord
 from workbench.sources.source import Payload, RawPage, Source, WorkUnit
 
+__all__ = ["Ingestor", "Marks", "RetryOptions", "Worker"]
+
+#: When a page's stages ran: fetch start, fetch end (process start), process end, dedup
+#: start, dedup end (persist start), persist end. Dedup and persist may be a batch's.
+Marks = tuple[float, float, float, float, float, float]
+
 log = logging.getLogger("workbench.ingestion")
-
-
-@dataclass(frozen=True)
-class RetryOptions:
-    """How each page's fetch and write are retried (sleep swappable for tests and notebooks)."""
-
-    attempts: int = 5
-    base: float = 0.1
-    cap: float = 5.0
-    sleep: Any = time.sleep
-
-    def decorator(self) -> Any:
-        """Return the retry decorator these options describe (for plain and async functions)."""
-        return retry(
-            attempts=self.attempts,
-            base=self.base,
-            cap=self.cap,
-            sleep=self.sleep,
-            async_sleep=asyncio.sleep if self.sleep is time.sleep else self._async_sleep,
-        )
-
-    async def _async_sleep(self, seconds: float) -> None:
-        """Call the injected (test or notebook) sleep from async code."""
-        self.sleep(seconds)
-
-
-@dataclass
-class Worker:
-    """What one worker (a thread, a process, a task) owns: its name and its session."""
-
-    name: str
-    session: Any = None
-    processors: dict[str, Processor] = field(default_factory=dict)
-
-    def processor(self, resource: str, cpu_cost: int) -> Processor:
-        """Return this worker's processor for ``resource`` (built once)."""
-        if resource not in self.processors:
-            self.processors[resource] = Processor(resource, cpu_cost=cpu_cost)
-        return self.processors[resource]
 
 
 class Ingestor(ABC):
@@ -102,6 +70,11 @@ class Ingestor(ABC):
         self.store = connections.store()
         self.cache = connections.cache()
         self._started = time.perf_counter()
+        self._retry_wrappers = RetryWrappers()
+
+    def retrying(self, fn: Callable[..., Any]) -> Any:
+        """Return ``fn`` wrapped by ``retry_options``' decorator (built once, then reused)."""
+        return self._retry_wrappers.wrap(self.retry_options, fn)
 
     # --- the contract: fetch / process / persist ------------------------------------------
 
@@ -111,7 +84,7 @@ class Ingestor(ABC):
         if cached is not None:
             result.cache_hit = True
             return cached
-        fetch_and_parse = self.retry_options.decorator()(self._fetch_and_parse)
+        fetch_and_parse = self.retrying(self._fetch_and_parse)
         try:
             page, payload = fetch_and_parse(unit, worker)
         finally:
@@ -166,7 +139,7 @@ class Ingestor(ABC):
 
     def write(self, batch: ProcessedBatch, fresh: list[ProcessedRecord]) -> Any:
         """Write one page's new records and rejects in one transaction, retried."""
-        write = self.retry_options.decorator()(self.store.write_batch)
+        write = self.retrying(self.store.write_batch)
         return write(self.source.name, fresh, batch.rejects, run_id=self.run_id)
 
     def persist(self, unit: WorkUnit, batch: ProcessedBatch, fresh: list[ProcessedRecord]) -> Any:
@@ -175,6 +148,30 @@ class Ingestor(ABC):
         if self.cache is not None and fresh:
             self.cache.mark_seen(self.source.name, unit.resource, fresh)
         return outcome
+
+    def write_pages(
+        self, pages: Sequence[tuple[ProcessedBatch, list[ProcessedRecord]]]
+    ) -> list[Any]:
+        """Write several pages in one transaction (retried); return each page's result or error.
+
+        A batch refused for its data is written page by page, so only the page at fault fails.
+        """
+        write = self.retrying(self.store.write_pages)
+        parts = [(fresh, batch.rejects) for batch, fresh in pages]
+        try:
+            return list(write(self.source.name, parts, run_id=self.run_id))
+        except PermanentError as exc:
+            if len(pages) == 1:
+                return [exc]
+        except WorkbenchError as exc:
+            return [exc] * len(pages)
+        outcomes: list[Any] = []
+        for batch, fresh in pages:
+            try:
+                outcomes.append(self.write(batch, fresh))
+            except WorkbenchError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     # --- one unit, start to end -----------------------------------------------------------
 
@@ -189,7 +186,7 @@ class Ingestor(ABC):
         try:
             page = self.fetch(unit, worker, result)
         except WorkbenchError as exc:
-            return self.fail(unit, result, exc, worker, t0)
+            return self.fail(unit, result, exc, worker.name, t0)
         t1 = self.now()
         batch = self.process(page, worker)
         t2 = self.now()
@@ -198,24 +195,29 @@ class Ingestor(ABC):
         try:
             outcome = self.persist(unit, batch, fresh)
         except WorkbenchError as exc:
-            return self.fail(unit, result, exc, worker, t0)
+            return self.fail(unit, result, exc, worker.name, t0)
         t4 = self.now()
-        return self.finish(result, page, batch, fresh, outcome, worker, (t0, t1, t2, t3, t4))
+        result.total_pages, result.fetched = page.total_pages, len(page.records)
+        return self.finish(result, batch, fresh, outcome, worker.name, (t0, t1, t2, t2, t3, t4))
 
     def finish(
         self,
         result: UnitResult,
-        page: RawPage,
         batch: ProcessedBatch,
         fresh: list[ProcessedRecord],
         outcome: Any,
-        worker: Worker,
-        marks: tuple[float, float, float, float, float],
+        worker: str,
+        marks: Marks,
+        *,
+        batch_pages: int = 1,
     ) -> UnitResult:
-        """Fill a unit's counts, stage timings and span (shared by the sync and async paths)."""
-        t0, t1, t2, t3, t4 = marks
-        result.total_pages = page.total_pages
-        result.fetched = len(page.records)
+        """Fill a unit's counts, stage timings and span (shared by every mode).
+
+        A page persisted in a batch of ``batch_pages`` gets the batch's dedup and write
+        interval in its span, and a share of their time in its stage seconds, so stage
+        seconds still add up to the time spent over the run.
+        """
+        t0, t1, t2, t3, t4, t5 = marks
         result.inserted = outcome.inserted
         result.updated = outcome.updated
         result.unchanged = outcome.unchanged + len(batch.records) - len(fresh)
@@ -223,21 +225,19 @@ class Ingestor(ABC):
         result.stage_seconds = {
             "fetch": t1 - t0,
             "process": t2 - t1,
-            "dedup": t3 - t2,
-            "persist": t4 - t3,
+            "dedup": (t4 - t3) / batch_pages,
+            "persist": (t5 - t4) / batch_pages,
         }
-        result.span = PageSpan(
-            result.resource, result.page, worker.name, (t0, t1), (t1, t2), (t3, t4)
-        )
+        result.span = PageSpan(result.resource, result.page, worker, (t0, t1), (t1, t2), (t4, t5))
         result.cache_available = self.cache_available()
         return result
 
     def fail(
-        self, unit: WorkUnit, result: UnitResult, exc: Exception, worker: Worker, t0: float
+        self, unit: WorkUnit, result: UnitResult, exc: Exception, worker: str, t0: float
     ) -> UnitResult:
         """Record a page that failed after its retries; the run goes on without it."""
         result.error = f"{type(exc).__name__}: {exc}"
-        result.span = PageSpan(unit.resource, unit.page, worker.name, (t0, self.now()))
+        result.span = PageSpan(unit.resource, unit.page, worker, (t0, self.now()))
         result.cache_available = self.cache_available()
         log.error("page failed", extra={"resource": unit.resource, "page": unit.page})
         try:

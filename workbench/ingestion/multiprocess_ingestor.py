@@ -3,6 +3,11 @@
 Processes sidestep the GIL, so CPU-heavy processing scales with cores; the price is starting
 interpreters, pickling every unit and result across a pipe, and one Postgres and Redis
 connection set per process (made once, by the pool's initializer).
+
+Workers come from a fork server where the platform has one: a clean process, started once
+per parent, that has already imported what a worker needs, so each run's workers are forked
+from it in milliseconds instead of each importing workbench (about half a second of CPU).
+Like spawned ones, they inherit no lock or socket from the parent.
 """
 
 from __future__ import annotations
@@ -20,6 +25,18 @@ from workbench.sources.source import WorkUnit
 
 # One per worker process, set by the pool's initializer: a process handles units with these.
 _process_state: tuple[Ingestor, Worker] | None = None
+
+#: What the fork server imports once, so that every worker forked from it starts warm.
+PRELOAD = [__name__, "workbench.db.postgres", "workbench.db.redis_cache", "requests"]
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """Return the fork server context (preloading ``PRELOAD``), else spawn where there is none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # heeded when the server starts, once per parent
+    return context
 
 
 class _WorkerIngestor(Ingestor):
@@ -48,7 +65,7 @@ def _handle_in_process(unit: WorkUnit) -> UnitResult:
 
 
 class MultiprocessIngestor(Ingestor):
-    """Handle units on ``workers`` processes (spawned, so no lock or socket is inherited)."""
+    """Handle units on ``workers`` processes (none inherits a lock or socket from this one)."""
 
     mode = "multiprocess"
 
@@ -85,7 +102,7 @@ class MultiprocessIngestor(Ingestor):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=worker_context(),
                 initializer=_init_process,
                 initargs=(self.recipe(), self._started),
             )

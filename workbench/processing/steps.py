@@ -22,13 +22,12 @@ one, the later winning.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.processing.checksum import canonical_json, content_checksum
 from workbench.processing.schemas import Schema
 
 __all__ = [
@@ -61,8 +60,36 @@ def _fix_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def _clean_already(text: str) -> bool:
+    """Tell, cheaply, that an ASCII text is one ``clean_text`` would return unchanged.
+
+    True when words are separated by single spaces or newlines only (none of the other ASCII
+    whitespace ``str.split()`` splits on), no line starts or ends with a space, and the text
+    neither starts nor ends with whitespace: most real text, which then skips splitting
+    every line into words and joining them again.
+    """
+    return (
+        "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and text[:1] not in " \n"  # also refuses the empty text, whose [:1] is ""
+        and text[-1:] not in " \n"
+        and "\x00" not in text
+        and "\r" not in text
+        and "\t" not in text
+        and "\x0b" not in text
+        and "\x0c" not in text
+        and "\x1c" not in text
+        and "\x1d" not in text
+        and "\x1e" not in text
+        and "\x1f" not in text
+    )
+
+
 def clean_text(text: str) -> str:
     """Clean one string value under the module's rules."""
+    if text.isascii() and _clean_already(text):
+        return text
     if "\x00" in text:
         text = text.replace("\x00", "")
     if "\r" in text:
@@ -90,7 +117,9 @@ def clean_value(value: Any) -> Any:
         return clean_text(value)
     if kind in _JSON_SCALARS:  # before the Mapping check, which is slow for non-mappings
         return value
-    if kind is dict or isinstance(value, Mapping):
+    if kind is dict:
+        return _clean_dict(value)
+    if isinstance(value, Mapping):
         return {_clean_key(key): clean_value(item) for key, item in value.items()}
     if kind is list or kind is tuple:
         return [clean_value(item) for item in value]
@@ -99,24 +128,26 @@ def clean_value(value: Any) -> Any:
     return value
 
 
+def _clean_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    """Clean a plain dict: ``clean_value``'s commonest case, with its per-item calls inlined."""
+    cleaned = {}
+    for key, item in value.items():
+        if type(key) is str and (not key.isascii() or "\x00" in key):
+            key = _clean_key(key)
+        kind = type(item)
+        if kind is str:
+            item = clean_text(item)
+        elif kind not in _JSON_SCALARS:
+            item = clean_value(item)
+        cleaned[key] = item  # a later key that cleans to the same text wins, as in a dict display
+    return cleaned
+
+
 def step_name(step: object) -> str:
     """Name a step for a reject reason: a label, a function's name or an object's class."""
     if isinstance(step, str):
         return step
     return getattr(step, "__name__", None) or type(step).__name__
-
-
-def canonical_json(data: Mapping[str, Any]) -> str:
-    """Serialise ``data`` canonically: sorted keys, compact, UTF-8 text, no NaN or Infinity."""
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def content_checksum(data: Mapping[str, Any]) -> str:
-    """Return the 32-hex-digit BLAKE2b-128 digest of ``data``'s canonical JSON."""
-    encoded = canonical_json(data).encode("utf-8")
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 class StepBase:
@@ -169,17 +200,23 @@ class WordCounts(StepBase):
     An existing ``<field>_words`` in the source is overwritten: enrichment owns those names.
     """
 
-    __slots__ = ("fields",)
+    __slots__ = ("_targets", "fields")
 
     def __init__(self, fields: tuple[str, ...] = ("title", "body")) -> None:
         self.fields = tuple(fields)
+        # (field, name of its count): built once, not once per record.
+        self._targets = tuple((field, f"{field}_words") for field in self.fields)
+
+    def _state(self) -> tuple[Any, ...]:
+        """Return what defines the step (its fields; the count names follow from them)."""
+        return (self.fields,)
 
     def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
         """Add the word counts to ``data`` and return it."""
-        for field in self.fields:
+        for field, target in self._targets:
             text = data.get(field)
             if type(text) is str:
-                data[f"{field}_words"] = len(text.split())
+                data[target] = len(text.split())
         return data
 
 

@@ -14,9 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from workbench.errors import ConfigError, ServiceError
+from workbench.sources.body_cache import BodyCache
 from workbench.sources.data import Dataset
 from workbench.sources.faults import FaultConfig, FaultInjector
 from workbench.sources.handlers import (
+    BODIES,
     DATASET,
     INJECTOR,
     MALFORMED,
@@ -41,6 +43,7 @@ def create_app(dataset: Dataset, faults: FaultConfig | None = None) -> web.Appli
     """Build the aiohttp application serving ``dataset`` with ``faults`` injected."""
     app = web.Application(middlewares=[_faults_and_stats])
     app[DATASET] = dataset
+    app[BODIES] = BodyCache()
     app[INJECTOR] = FaultInjector(faults or FaultConfig())
     app[STATS] = ServerStats()
     app.add_routes(routes())

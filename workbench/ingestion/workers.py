@@ -1,0 +1,74 @@
+"""What every mode's workers share: how calls are retried, and what one worker owns."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.processing import Processor
+from workbench.retry import retry
+
+__all__ = ["RetryOptions", "RetryWrappers", "Worker"]
+
+
+@dataclass(frozen=True)
+class RetryOptions:
+    """How each page's fetch and write are retried (sleep swappable for tests and notebooks)."""
+
+    attempts: int = 5
+    base: float = 0.1
+    cap: float = 5.0
+    sleep: Any = time.sleep
+
+    def decorator(self) -> Any:
+        """Return the retry decorator these options describe (for plain and async functions)."""
+        return retry(
+            attempts=self.attempts,
+            base=self.base,
+            cap=self.cap,
+            sleep=self.sleep,
+            async_sleep=asyncio.sleep if self.sleep is time.sleep else self._async_sleep,
+        )
+
+    async def _async_sleep(self, seconds: float) -> None:
+        """Call the injected (test or notebook) sleep from async code."""
+        self.sleep(seconds)
+
+
+@dataclass
+class Worker:
+    """What one worker (a thread, a process, a task) owns: its name and its session."""
+
+    name: str
+    session: Any = None
+    processors: dict[str, Processor] = field(default_factory=dict)
+
+    def processor(self, resource: str, cpu_cost: int) -> Processor:
+        """Return this worker's processor for ``resource`` (built once)."""
+        if resource not in self.processors:
+            self.processors[resource] = Processor(resource, cpu_cost=cpu_cost)
+        return self.processors[resource]
+
+
+class RetryWrappers:
+    """Retry wrappers built once per function, for as long as the retry options stay the same.
+
+    Building the decorator costs more than fetching a cached page; sharing a wrapped function
+    between threads and tasks is safe, since its ``statistics`` are kept per thread and task.
+    """
+
+    def __init__(self) -> None:
+        self._options: RetryOptions | None = None
+        self._wrapped: dict[Callable[..., Any], Any] = {}
+
+    def wrap(self, options: RetryOptions, fn: Callable[..., Any]) -> Any:
+        """Return ``fn`` wrapped by ``options``' decorator, reusing the last one built for it."""
+        if options is not self._options:  # new options: the old wrappers retry the old way
+            self._options, self._wrapped = options, {}
+        wrapped = self._wrapped.get(fn)
+        if wrapped is None:
+            wrapped = self._wrapped[fn] = options.decorator()(fn)
+        return wrapped
