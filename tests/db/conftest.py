@@ -8,11 +8,14 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg2
 import pytest
 import redis
 import redis.asyncio.connection
 import redis.connection
+from psycopg2.extensions import connection
 
+from workbench.db.postgres_schema import create_schema
 from workbench.db.redis_cache import AsyncRedisCache, RedisCache
 from workbench.servers.common import free_port
 from workbench.servers.valkey import ThrowawayValkey
@@ -177,3 +180,14 @@ def valkey() -> Iterator[ThrowawayValkey]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def conn(postgres_dsn: str) -> Iterator[connection]:
+    """A plain connection to a fresh database that already has the schema."""
+    conn = psycopg2.connect(postgres_dsn)
+    with conn.cursor() as cur:
+        create_schema(cur)
+    conn.commit()
+    yield conn
+    conn.close()

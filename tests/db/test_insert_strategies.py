@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 from psycopg2.extensions import connection
 
@@ -18,7 +16,6 @@ from workbench.db.insert_strategies import (
     insert_copy,
     upsert_copy,
 )
-from workbench.db.postgres_schema import create_schema
 from workbench.errors import StorageDataError, StorageUnavailableError
 from workbench.processing import ProcessedRecord, Processor
 
@@ -37,17 +34,6 @@ def records() -> list[ProcessedRecord]:
     processed = Processor("comments").process_many(raws).records
     tricky = {"body": 'tab\there\nnew\\line\r "quoted" \\N ünï 🚀', "k\tey": "\\"}
     return [*processed, ProcessedRecord("comments", "tricky\t\\N\n", tricky, "c0ffee")]
-
-
-@pytest.fixture
-def conn(postgres_dsn: str) -> Iterator[connection]:
-    """A plain connection to a fresh database that already has the schema."""
-    conn = psycopg2.connect(postgres_dsn)
-    with conn.cursor() as cur:
-        create_schema(cur)
-    conn.commit()
-    yield conn
-    conn.close()
 
 
 def table_rows(conn: connection) -> list[Row]:

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg2
 import pytest
 from psycopg2.extensions import connection
 
-from workbench.db.postgres_schema import create_schema
 from workbench.db.upsert import latest_per_key, upsert_keys, upsert_pages
 from workbench.errors import StorageDataError
 from workbench.processing import ProcessedRecord
@@ -18,17 +15,6 @@ SOURCE = "src"
 def rec(external_id: str, checksum: str, resource: str = "posts") -> ProcessedRecord:
     """A record whose data names its checksum, so stored rows show which version won."""
     return ProcessedRecord(resource, external_id, {"v": checksum}, checksum)
-
-
-@pytest.fixture
-def conn(postgres_dsn: str) -> Iterator[connection]:
-    """A plain connection to a fresh database that already has the schema."""
-    conn = psycopg2.connect(postgres_dsn)
-    with conn.cursor() as cur:
-        create_schema(cur)
-    conn.commit()
-    yield conn
-    conn.close()
 
 
 def stored(conn: connection) -> dict[tuple[str, str], str]:
