@@ -1,9 +1,12 @@
-"""Shared fixtures: the real Postgres and Redis (embedded unless configured), isolated per test."""
+"""Shared fixtures: real Postgres and Redis (embedded unless configured), the local source API."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -11,8 +14,11 @@ import psycopg2.extensions
 import pytest
 import redis
 
+from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.services import Services, ensure_services
 
+FIXTURE = Path(__file__).parent / "fixtures" / "jsonplaceholder-data.json"
+SOURCE_SEED = 7
 TEST_REDIS_DB = 15  # tests flush this database only, never the one a user's runs fill
 
 
@@ -50,3 +56,24 @@ def redis_url(services: Services) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> dict[str, list[dict[str, Any]]]:
+    """Every resource of the real JSONPlaceholder data, by resource name."""
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def running_source() -> Iterator[ServerHandle]:
+    """One server per test module (scale 1, seed 7), shared to keep the suite fast."""
+    with serve_in_thread(seed=SOURCE_SEED) as handle:
+        yield handle
+
+
+@pytest.fixture
+def source(running_source: ServerHandle) -> ServerHandle:
+    """Return the module's server with no faults, zeroed counters and fresh fault draws."""
+    running_source.set_faults(FaultConfig())
+    running_source.reset_stats()
+    return running_source

@@ -24,10 +24,10 @@ from workbench.config import Settings
 from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
 from workbench.ingestion import Ingestor, RetryOptions, RunReport
-from workbench.servers.common import file_lock, state_dir
+from workbench.local_api import FaultConfig, serve_in_thread
+from workbench.local_api.process_server import serve_in_process
 from workbench.services import Services, ensure_services
-from workbench.sources import FaultConfig, serve_in_thread
-from workbench.sources.process_server import serve_in_process
+from workbench.services.common import file_lock, state_dir
 
 
 class Playground:

@@ -13,8 +13,8 @@ import pytest
 
 from workbench.config import MODES
 from workbench.db.postgres import PostgresStore
+from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.main import main
-from workbench.sources import FaultConfig, ServerHandle, serve_in_thread
 
 #: 50 posts and 250 comments: 3 + 13 pages of 20.
 SCALE = 0.5

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from workbench.servers.common import free_port, project_root
 from workbench.services import Services
+from workbench.services.common import free_port, project_root
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.servers.common import STATE_DIR_ENV
 from workbench.services import POSTGRES_ENV, REDIS_ENV
+from workbench.services.common import STATE_DIR_ENV
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from workbench.commands import source as source_command
+from workbench.local_api import Dataset, FaultConfig
 from workbench.main import main
-from workbench.sources import Dataset, FaultConfig
 
 
 def free_port() -> int:

@@ -17,8 +17,8 @@ from psycopg2.extensions import connection
 
 from workbench.db.postgres_schema import create_schema
 from workbench.db.redis_cache import AsyncRedisCache, RedisCache
-from workbench.servers.common import free_port
-from workbench.servers.valkey import ThrowawayValkey
+from workbench.services.common import free_port
+from workbench.services.valkey import ThrowawayValkey
 
 
 class RoundTrips:

@@ -16,9 +16,9 @@ import requests
 from workbench.db.connections import Connections
 from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES, Ingestor, RetryOptions
+from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.processing import Processor
-from workbench.servers.valkey import ThrowawayValkey
-from workbench.sources import FaultConfig, ServerHandle, serve_in_thread
+from workbench.services.valkey import ThrowawayValkey
 from workbench.sources.http_api import HttpApiSource
 
 RESOURCES = ("posts", "comments")

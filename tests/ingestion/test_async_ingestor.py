@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from workbench.errors import StorageDataError
-from workbench.sources import ServerHandle
+from workbench.local_api import ServerHandle
 
 
 def slow_counting(ingestor: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -15,8 +15,8 @@ from workbench.errors import (
     StorageUnavailableError,
 )
 from workbench.ingestion import RetryOptions, Worker
+from workbench.local_api import FaultConfig, ServerHandle
 from workbench.processing import ProcessedBatch, ProcessedRecord
-from workbench.sources import FaultConfig, ServerHandle
 from workbench.sources.source import Payload, WorkUnit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.ingestion import UnitResult
-from workbench.sources import Dataset, FaultConfig, ServerHandle
+from workbench.local_api import Dataset, FaultConfig, ServerHandle
 
 #: Every transient fault the API can inject, often enough to hit many pages of a small run.
 FLAKY = FaultConfig(

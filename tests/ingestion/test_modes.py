@@ -10,7 +10,7 @@ from typing import Any
 import psycopg2
 
 from workbench.ingestion import MODES, UnitResult
-from workbench.sources import ServerHandle
+from workbench.local_api import ServerHandle
 
 
 class TestFirstRun:

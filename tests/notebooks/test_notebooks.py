@@ -16,7 +16,7 @@ import papermill
 import pytest
 
 from workbench.playground import MEASUREMENTS_ENV
-from workbench.servers.common import project_root
+from workbench.services.common import project_root
 
 NOTEBOOKS = sorted((project_root() / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 

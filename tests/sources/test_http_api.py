@@ -16,7 +16,7 @@ from workbench.errors import (
     SourceTimeoutError,
     TransientError,
 )
-from workbench.sources import FaultConfig, ServerHandle
+from workbench.local_api import FaultConfig, ServerHandle
 from workbench.sources.http_api import HttpApiSource, source_name_for, total_pages_from_headers
 from workbench.sources.source import Payload, WorkUnit
 

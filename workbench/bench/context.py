@@ -19,10 +19,10 @@ from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
 from workbench.db.redis_dedup import batches
 from workbench.error_mapping import map_psycopg2_errors, map_redis_errors
+from workbench.local_api import FaultConfig
+from workbench.local_api.process_server import ProcessServerHandle, serve_in_process
 from workbench.services import Services
-from workbench.sources import FaultConfig
 from workbench.sources.http_api import HttpApiSource
-from workbench.sources.process_server import ProcessServerHandle, serve_in_process
 
 __all__ = ["VACUUM_AFTER_ROWS", "BenchContext", "scratch_source"]
 

@@ -25,8 +25,8 @@ from workbench.bench.runner import IncompleteRunError, Sample
 from workbench.bench.scenarios import Case
 from workbench.db.insert_strategies import copy_payload, data_json
 from workbench.error_mapping import map_psycopg2_errors
+from workbench.local_api import Dataset
 from workbench.processing import ProcessedRecord, Processor
-from workbench.sources import Dataset
 
 __all__ = [
     "COPY_LIMIT_TABLE",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from workbench.bench.results import run_folder_name
 from workbench.bench.scenarios import FULL, QUICK, SCENARIOS, parse_scenarios
-from workbench.servers.common import project_root
+from workbench.services.common import project_root
 
 __all__ = ["default_folder", "register"]
 

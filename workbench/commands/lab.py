@@ -7,8 +7,8 @@ import os
 import secrets
 import sys
 
-from workbench.servers.common import project_root
 from workbench.services import ensure_services
+from workbench.services.common import project_root
 
 
 def lab_command(port: int, token: str) -> list[str]:

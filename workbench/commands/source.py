@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from workbench.errors import ConfigError
-from workbench.sources.data import Dataset, check_scale
-from workbench.sources.faults import FaultConfig, check_fault_values
-from workbench.sources.server import run_server
+from workbench.local_api.data import Dataset, check_scale
+from workbench.local_api.faults import FaultConfig, check_fault_values
+from workbench.local_api.server import run_server
 
 #: Each fault setting's flag and help; the FaultConfig field of the same name is its default.
 FAULT_FLAGS = {

@@ -1,17 +1,14 @@
-"""The local source API: JSONPlaceholder's resources at any scale, with injectable faults."""
+"""Where ingestors read records from: the ``Source`` contract and its implementations.
+
+A source splits a resource into units of work (pages, file chunks) and reads one unit at a
+time, with sync and async twins. ``HttpApiSource`` reads a JSONPlaceholder-style API (the
+real one, or ``workbench.local_api``); ``FileSource`` reads CSV and JSON Lines files.
+"""
 
 from __future__ import annotations
 
-from workbench.sources.data import RESOURCES, Dataset
-from workbench.sources.faults import FaultConfig
-from workbench.sources.server import ServerHandle, create_app, run_server, serve_in_thread
+from workbench.sources.files import FileSource
+from workbench.sources.http_api import HttpApiSource
+from workbench.sources.source import Payload, RawPage, Source, WorkUnit
 
-__all__ = [
-    "RESOURCES",
-    "Dataset",
-    "FaultConfig",
-    "ServerHandle",
-    "create_app",
-    "run_server",
-    "serve_in_thread",
-]
+__all__ = ["FileSource", "HttpApiSource", "Payload", "RawPage", "Source", "WorkUnit"]

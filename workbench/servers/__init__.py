@@ -1,1 +1,0 @@
-"""Embedded servers: PostgreSQL and Valkey from wheels, run as daemons under ``.workbench/``."""
