@@ -13,13 +13,18 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 import redis
+import redis.asyncio.connection
+import redis.connection
 
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.services import Services, ensure_services
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsonplaceholder-data.json"
 SOURCE_SEED = 7
-TEST_REDIS_DB = 15  # tests flush this database only, never the one a user's runs fill
+#: Databases a test run may claim and flush; database 0 (a user's runs, notebooks) never.
+TEST_REDIS_DBS = range(1, 16)
+#: How long a claim lasts if its run dies without giving it back.
+CLAIM_TTL_S = 4 * 3600
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +49,42 @@ def postgres_dsn(services: Services) -> Iterator[str]:
         admin.close()
 
 
+@pytest.fixture(scope="session")
+def test_redis_db(services: Services) -> Iterator[int]:
+    """A Redis database this test run has claimed, so concurrent runs never flush each other's.
+
+    The claim is a key in database 0, set only if absent (``SET NX``) and given back at the
+    end; one left by a killed run expires.
+    """
+    admin = redis.Redis.from_url(services.redis_url)
+    token = uuid.uuid4().hex
+    try:
+        db = claim_redis_db(admin, token)
+        yield db
+        release_redis_db(admin, db, token)
+    finally:
+        admin.close()
+
+
+def claim_redis_db(admin: redis.Redis, token: str) -> int:
+    """Claim the first unclaimed test database for ``token``; fail when all are taken."""
+    for db in TEST_REDIS_DBS:
+        if admin.set(f"wb:test-claim:{db}", token, nx=True, ex=CLAIM_TTL_S):
+            return db
+    pytest.fail(f"every test Redis database ({TEST_REDIS_DBS}) is claimed by another run")
+
+
+def release_redis_db(admin: redis.Redis, db: int, token: str) -> None:
+    """Give a claimed database back, if the claim is still ``token``'s."""
+    if admin.get(f"wb:test-claim:{db}") == token.encode():
+        admin.delete(f"wb:test-claim:{db}")
+
+
 @pytest.fixture
-def redis_url(services: Services) -> Iterator[str]:
-    """A URL for a flushed Redis database reserved for tests, flushed again afterwards."""
+def redis_url(services: Services, test_redis_db: int) -> Iterator[str]:
+    """A URL for a flushed Redis database claimed by this run, flushed again afterwards."""
     parts = urlsplit(services.redis_url)
-    url = urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+    url = urlunsplit(parts._replace(path=f"/{test_redis_db}"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:
@@ -77,3 +113,36 @@ def source(running_source: ServerHandle) -> ServerHandle:
     running_source.set_faults(FaultConfig())
     running_source.reset_stats()
     return running_source
+
+
+class RoundTrips:
+    """How many times any Redis connection (sync or async) wrote a request to the server."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def reset(self) -> None:
+        """Start counting from zero again (after a warm-up that opened the connection)."""
+        self.count = 0
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    """Count every ``send_packed_command``: one per command, or one per pipeline execute."""
+    counter = RoundTrips()
+    sync_send = redis.connection.AbstractConnection.send_packed_command
+    async_send = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+    def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
+        counter.count += 1
+        sync_send(self, command, check_health)
+
+    async def async_counting_send(self: Any, command: Any, check_health: bool = True) -> None:
+        counter.count += 1
+        await async_send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
+    monkeypatch.setattr(
+        redis.asyncio.connection.AbstractConnection, "send_packed_command", async_counting_send
+    )
+    return counter

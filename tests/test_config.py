@@ -39,9 +39,9 @@ class TestDefaults:
         assert s.resources == RESOURCES
         assert (s.mode, s.page_size, s.concurrency, s.max_pages) == ("sync", 100, 16, None)
         assert (s.timeout_s, s.retry_attempts, s.cache_ttl_s) == (10.0, 5, 300)
-        assert (s.use_cache, s.batch_size, s.log_format, s.log_level) == (
+        assert (s.use_cache, s.batch_rows, s.log_format, s.log_level) == (
             True,
-            1000,
+            5000,
             "text",
             "INFO",
         )

@@ -26,6 +26,16 @@ class TestPlayground:
             pg.reset()
             assert pg.count() == 0
 
+    def test_two_playgrounds_never_wipe_each_others_cache(self) -> None:
+        """Each playground has its own cache namespace: one's reset keeps the other's cache."""
+        with Playground(scale=0.1, source_name="pg-a") as a, Playground(scale=0.1) as b:
+            assert a.cache_namespace != b.cache_namespace
+            assert a.ingest("sync", resources=("posts",), use_cache=True).ok
+            assert b.ingest("sync", resources=("posts",), use_cache=True).ok
+            a.reset()
+            again = b.ingest("sync", resources=("posts",), use_cache=True)
+            assert again.cache_hits == again.pages
+
     def test_settings_point_at_the_playground(self) -> None:
         """Settings built by the playground name its API and the running services."""
         with Playground(scale=0.1) as pg:

@@ -7,10 +7,11 @@ from workbench.plots import throughput_bars, timeline, timelines
 
 
 def report(mode: str, workers: int) -> RunReport:
-    """A report with two pages per worker, stages back to back."""
+    """A report with two pages per worker, written in batches of two pages."""
     run = RunReport("r1", mode, "local", ("posts",), pages=2 * workers, seconds=1.0)
     for index in range(2 * workers):
         start = index * 0.1
+        batch = 0.2 * (index // 2) + 0.1  # two pages share their batch's dedup and persist
         run.spans.append(
             PageSpan(
                 "posts",
@@ -18,21 +19,23 @@ def report(mode: str, workers: int) -> RunReport:
                 f"w{index % workers}",
                 (start, start + 0.05),
                 (start + 0.05, start + 0.06),
-                (start + 0.06, start + 0.1),
+                (batch, batch + 0.02),
+                (batch + 0.02, batch + 0.1),
             )
         )
     return run
 
 
 class TestTimeline:
-    """One row per worker, one bar per stage and page."""
+    """A row per worker for fetching and processing, and one for the writer's batches."""
 
-    def test_rows_are_workers_and_bars_are_stages(self) -> None:
-        """Three workers give three rows; six pages give eighteen stage bars."""
+    def test_rows_are_workers_then_the_writer(self) -> None:
+        """Three workers and the writer give four rows; the writer draws each batch once."""
         figure = timeline(report("threaded", 3))
         ax = figure.axes[0]
-        assert [label.get_text() for label in ax.get_yticklabels()] == ["w0", "w1", "w2"]
-        assert len(ax.collections) == 18
+        labels = [label.get_text() for label in ax.get_yticklabels()]
+        assert labels == ["w0", "w1", "w2", "writer"]
+        assert len(ax.collections) == 6 * 2 + 3 * 2  # fetch, process per page; two per batch
         assert "threaded: 6 pages" in ax.get_title()
 
     def test_timelines_stack_one_axis_per_run(self) -> None:

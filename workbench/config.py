@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.ingestion.modes import ALIASES, MODES
+from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
 from workbench.redaction import redact
 from workbench.validators import (
     Bool,
@@ -32,11 +34,10 @@ from workbench.validators import (
     Validated,
 )
 
-__all__ = ["ENV_PREFIX", "RESOURCES", "Settings", "env_var", "redact"]
+__all__ = ["ENV_PREFIX", "MODES", "RESOURCES", "Settings", "env_var", "redact"]
 
 ENV_PREFIX = "WORKBENCH_"
 RESOURCES = ("posts", "comments", "albums", "photos", "todos", "users")
-MODES = ("sync", "threaded", "multiprocess", "async")
 DEFAULT_BASE_URL = "https://jsonplaceholder.typicode.com"
 
 
@@ -58,7 +59,7 @@ class Settings:
     redis_url = RedisUrl(optional=True)
     base_url = Url(default=DEFAULT_BASE_URL)
     resources = Subset(*RESOURCES, default=RESOURCES)
-    mode = Choice(*MODES, default="sync")
+    mode = Choice(*MODES, aliases=ALIASES, default="sync")
     page_size = PositiveInt(default=100, max=10_000)
     concurrency = PositiveInt(default=16, max=1024)
     workers = PositiveInt(default=_default_workers, max=256)
@@ -67,7 +68,8 @@ class Settings:
     retry_attempts = PositiveInt(default=5, max=100)
     cache_ttl_s = PositiveInt(default=300)
     use_cache = Bool(default=True)
-    batch_size = PositiveInt(default=1000)
+    # Records and rejects per transaction (whole pages; a larger page alone), in every mode.
+    batch_rows = PositiveInt(default=DEFAULT_BATCH_ROWS, max=1_000_000)
     log_format = Choice("json", "text", default="text")
     log_level = Choice("DEBUG", "INFO", "WARNING", "ERROR", default="INFO")
 

@@ -30,8 +30,10 @@ __all__ = [
     "TextFormatter",
     "bind_context",
     "configure_logging",
+    "current_logging",
     "get_context",
     "logged",
+    "set_context",
     "unconfigure_logging",
 ]
 
@@ -65,6 +67,11 @@ def bind_context(**fields: Any) -> Iterator[Mapping[str, Any]]:
         yield _CONTEXT.get()
     finally:
         _CONTEXT.reset(token)
+
+
+def set_context(fields: Mapping[str, Any]) -> None:
+    """Bind ``fields`` for the rest of the current context (a worker process's whole life)."""
+    _CONTEXT.set(MappingProxyType({**_CONTEXT.get(), **fields}))
 
 
 def get_context() -> dict[str, Any]:
@@ -135,6 +142,21 @@ def _text_value(value: Any) -> str:
 class _WorkbenchHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler ``configure_logging`` owns; its class is how a re-call finds it."""
 
+    def __init__(self, stream: IO[str], format: str, level: str) -> None:
+        super().__init__(stream)
+        self.settings = {"format": format, "level": level}
+
+
+def current_logging() -> dict[str, str] | None:
+    """Return the ``format`` and ``level`` ``configure_logging`` set, or None if it was not.
+
+    A worker process calls ``configure_logging(**current_logging())`` with its parent's
+    answer, so its lines look like the parent's.
+    """
+    logger = logging.getLogger(LOGGER_NAME)
+    handlers = [h for h in logger.handlers if isinstance(h, _WorkbenchHandler)]
+    return dict(handlers[0].settings) if handlers else None
+
 
 def configure_logging(
     format: str = "text", level: str | int = "INFO", stream: IO[str] | None = None
@@ -153,7 +175,7 @@ def configure_logging(
         raise ConfigError(f"log_level: expected one of {', '.join(LEVELS)}, got {level!r}")
 
     unconfigure_logging()
-    handler = _WorkbenchHandler(stream if stream is not None else sys.stderr)
+    handler = _WorkbenchHandler(stream if stream is not None else sys.stderr, format, level_name)
     handler.setFormatter(formatters[format]())
     logger = logging.getLogger(LOGGER_NAME)
     logger.addHandler(handler)

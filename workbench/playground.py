@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,11 @@ class Playground:
         self.url: str = self.api.url
         self.store = PostgresStore(self.services.postgres_dsn)
         self.store.ensure_schema()
-        self.cache = RedisCache(self.services.redis_url, fail_open=True)
+        # A namespace of its own: notebooks run side by side never touch each other's cache.
+        self.cache_namespace = f"wb:pg-{uuid.uuid4().hex[:8]}"
+        self.cache = RedisCache(
+            self.services.redis_url, namespace=self.cache_namespace, fail_open=True
+        )
         atexit.register(self.close)
 
     def __repr__(self) -> str:
@@ -80,7 +85,10 @@ class Playground:
         from workbench.ingestion.factory import build_ingestor
 
         ingestor = build_ingestor(
-            self.settings(mode=mode, **overrides), source_name=self.source_name, cpu_cost=cpu_cost
+            self.settings(mode=mode, **overrides),
+            source_name=self.source_name,
+            cpu_cost=cpu_cost,
+            cache_namespace=self.cache_namespace,
         )
         if no_wait:
             ingestor.retry_options = RetryOptions(
@@ -97,7 +105,11 @@ class Playground:
             ingestor.close()
 
     def reset(self) -> None:
-        """Forget this playground's records: rows, rejects, dedup state and cached responses."""
+        """Forget this playground's records: rows, rejects, dedup state and cached responses.
+
+        Only this playground's: its cache namespace is its own, so a notebook running beside
+        it keeps its cache.
+        """
         self.store.delete_source(self.source_name)
         self.store.delete_rejects(self.source_name)
         self.cache.forget(self.source_name)
@@ -108,9 +120,12 @@ class Playground:
         return self.store.count(source=self.source_name, resource=resource)
 
     def close(self) -> None:
-        """Stop the local API and close connections (the services keep running)."""
+        """Stop the local API, drop this playground's cache keys and close its connections."""
         self._stack.close()
         self.store.close()
+        with contextlib.suppress(Exception):  # at exit Redis may be gone already: nothing to drop
+            self.cache.forget()
+            self.cache.forget_responses()
         self.cache.close()
 
 

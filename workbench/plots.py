@@ -1,7 +1,8 @@
 """Plots shared by the notebooks and ``workbench bench``: timelines and throughput bars.
 
-A timeline draws every page's fetch, processing and write as bars over time, one row per
-worker (thread, process or task), so a mode's concurrency is visible at a glance.
+A timeline draws every page's fetch and processing as bars over time, one row per worker
+(thread, process or task), and the writer's batches (dedup, then persist) in a row of their
+own, so a mode's concurrency, and how writing overlaps fetching, are visible at a glance.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-STAGE_COLOURS = {"fetch": "#4C72B0", "process": "#DD8452", "persist": "#55A868"}
+STAGE_COLOURS = {
+    "fetch": "#4C72B0",
+    "process": "#DD8452",
+    "dedup": "#8172B3",
+    "persist": "#55A868",
+}
+#: The stages the writer runs once per batch, drawn in the writer's own row.
+WRITER_STAGES = ("dedup", "persist")
+WRITER_ROW = "writer"
 
 
 def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
@@ -27,16 +36,20 @@ def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
 
 
 def draw_timeline(ax: Axes, report: RunReport, *, max_workers: int = 64) -> None:
-    """Draw ``report``'s page spans on ``ax``: one row per worker, a bar per stage."""
-    workers = _worker_order(report.spans)[:max_workers]
+    """Draw ``report``'s page spans on ``ax``: a row per worker, then the writer's row."""
+    workers = [*_worker_order(report.spans)[:max_workers], WRITER_ROW]
     rows = {name: index for index, name in enumerate(workers)}
     for stage, colour in STAGE_COLOURS.items():
+        drawn: set[tuple[float, float]] = set()  # a batch's interval is shared by its pages
         for span in report.spans:
             interval = getattr(span, stage)
-            if interval is None or span.worker not in rows:
+            row = WRITER_ROW if stage in WRITER_STAGES else span.worker
+            if interval is None or row not in rows or interval in drawn:
                 continue
+            if row == WRITER_ROW:
+                drawn.add(interval)
             start, end = interval
-            ax.broken_barh([(start, max(end - start, 1e-4))], (rows[span.worker] - 0.4, 0.8),
+            ax.broken_barh([(start, max(end - start, 1e-4))], (rows[row] - 0.4, 0.8),
                            facecolors=colour)  # fmt: skip
     ax.set_yticks(range(len(workers)), labels=workers, fontsize=7)
     ax.invert_yaxis()
@@ -57,7 +70,7 @@ def timeline(report: RunReport, *, width: float = 10.0) -> Figure:
     """Return a figure with one run's timeline."""
     import matplotlib.pyplot as plt
 
-    rows = max(1, len(_worker_order(report.spans)))
+    rows = 1 + len(_worker_order(report.spans))
     figure, ax = plt.subplots(figsize=(width, min(1.5 + 0.25 * rows, 12)))
     draw_timeline(ax, report)
     figure.tight_layout()
@@ -68,7 +81,7 @@ def timelines(reports: Sequence[RunReport], *, width: float = 10.0) -> Figure:
     """Return one figure with a timeline per run, stacked, sharing the time axis."""
     import matplotlib.pyplot as plt
 
-    heights = [1.5 + 0.2 * max(1, len(_worker_order(r.spans))) for r in reports]
+    heights = [1.5 + 0.2 * (1 + len(_worker_order(r.spans))) for r in reports]
     figure, axes = plt.subplots(
         len(reports), 1, figsize=(width, min(sum(heights), 30)), sharex=True, squeeze=False,
         gridspec_kw={"height_ratios": heights},

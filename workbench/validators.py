@@ -9,7 +9,7 @@ and keeps instances plainly picklable).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -118,17 +118,26 @@ class BoundedFloat(Validated):
 
 
 class Choice(Validated):
-    """One of a fixed set of strings, matched case-insensitively and returned as spelled here."""
+    """One of a fixed set of strings, matched case-insensitively and returned as spelled here.
 
-    def __init__(self, *options: str, **kwargs: Any) -> None:
+    ``aliases`` maps other accepted names to the option they stand for (``multi`` ->
+    ``multiprocess``).
+    """
+
+    def __init__(
+        self, *options: str, aliases: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.options = options
-        self.expected = f"one of {', '.join(options)}"
+        self.aliases = {k.casefold(): v for k, v in (aliases or {}).items()}
+        also = f" (or {', '.join(f'{k} for {v}' for k, v in self.aliases.items())})"
+        self.expected = f"one of {', '.join(options)}{also if self.aliases else ''}"
 
     def canonical(self, value: Any) -> str | None:
         """Return the option ``value`` names, or ``None`` when it names none."""
         if isinstance(value, str):
             wanted = value.strip().casefold()
+            wanted = self.aliases.get(wanted, wanted).casefold()
             return next((o for o in self.options if o.casefold() == wanted), None)
         return None
 

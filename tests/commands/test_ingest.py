@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from workbench.config import MODES
 from workbench.db.postgres import PostgresStore
+from workbench.ingestion import MODES
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.main import main
 
@@ -107,6 +107,53 @@ class TestIngestCommand:
         report = last_line_json(done.stdout)
         assert report["status"] == "failed"
         assert report["inserted"] == RECORDS - 20
+
+
+class TestModesAndBatches:
+    """The names a mode goes by, and the batching flag."""
+
+    def test_multi_is_the_seeds_name_for_multiprocess(
+        self, api: ServerHandle, env: dict[str, str]
+    ) -> None:
+        """``--mode multi`` runs the multiprocess mode (the seed's spelling)."""
+        done = ingest(env, api, "--mode", "multi", "--max-pages", "1")
+        assert done.returncode == 0, done.stderr
+        assert last_line_json(done.stdout)["mode"] == "multiprocess"
+
+    def test_batch_rows_sets_the_transactions_size(
+        self, api: ServerHandle, env: dict[str, str]
+    ) -> None:
+        """``--batch-rows`` and ``WORKBENCH_BATCH_ROWS`` reach the writer: a flag beats the env."""
+        flag = ingest(env, api, "--mode", "sync", "--batch-rows", "1", "--log-format", "json")
+        assert flag.returncode == 0, flag.stderr
+        from_env = ingest({**env, "WORKBENCH_BATCH_ROWS": "0"}, api, "--mode", "sync")
+        assert from_env.returncode == 2
+        assert "batch_rows: expected a positive integer" in from_env.stderr
+        assert "(from WORKBENCH_BATCH_ROWS)" in from_env.stderr
+
+
+class TestLogContext:
+    """Every log line of a run says which run, resource and page it is about, in every mode."""
+
+    @pytest.mark.parametrize("mode", sorted(MODES))
+    def test_every_json_line_carries_run_resource_and_page(
+        self, mode: str, api: ServerHandle, env: dict[str, str]
+    ) -> None:
+        """With retried faults and a failed page, each stderr line is JSON with run context."""
+        api.set_faults(FaultConfig(seed=9, error_rate=0.2, always_fail=("/posts?_page=2&",)))
+        try:
+            done = ingest(env, api, "--mode", mode, "--log-format", "json", "--batch-rows", "40")
+        finally:
+            api.set_faults(FaultConfig())
+        assert done.returncode == 1
+        lines = done.stderr.strip().splitlines()[:-1]  # the last one is the failure summary
+        records = [json.loads(line) for line in lines]
+        assert sum(r["logger"] == "workbench.retry" for r in records) >= 5
+        run_id = last_line_json(done.stdout)["run_id"]
+        for record in records:
+            assert (record["run_id"], record["mode"]) == (run_id, mode), record
+            assert record["resource"] in ("posts", "comments", "comments,posts"), record
+            assert str(record["page"]), record
 
 
 class TestBadFlags:

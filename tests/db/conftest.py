@@ -21,17 +21,6 @@ from workbench.services.common import free_port
 from workbench.services.valkey import ThrowawayValkey
 
 
-class RoundTrips:
-    """How many times any Redis connection (sync or async) wrote a request to the server."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def reset(self) -> None:
-        """Start counting from zero again (after a warm-up that opened the connection)."""
-        self.count = 0
-
-
 class FakeClock:
     """A monotonic clock that moves only when a test advances it."""
 
@@ -67,28 +56,6 @@ class CacheLog(logging.Handler):
     def text(self) -> str:
         """Every message at every level, one per line."""
         return "\n".join(r.getMessage() for r in self.records)
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
-    """Count every ``send_packed_command``: one per command, or one per pipeline execute."""
-    counter = RoundTrips()
-    sync_send = redis.connection.AbstractConnection.send_packed_command
-    async_send = redis.asyncio.connection.AbstractConnection.send_packed_command
-
-    def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
-        counter.count += 1
-        sync_send(self, command, check_health)
-
-    async def async_counting_send(self: Any, command: Any, check_health: bool = True) -> None:
-        counter.count += 1
-        await async_send(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
-    monkeypatch.setattr(
-        redis.asyncio.connection.AbstractConnection, "send_packed_command", async_counting_send
-    )
-    return counter
 
 
 @pytest.fixture

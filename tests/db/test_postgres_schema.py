@@ -57,7 +57,8 @@ def reject_rows(conn: connection) -> list[dict[str, Any]]:
 
 def upsert(conn: connection, rejects: list[Reject], run_id: str = "r1") -> None:
     """Upsert ``rejects`` in a transaction of their own."""
-    upsert_rejects(conn, SOURCE, rejects, run_id)
+    with conn.cursor() as cur:
+        upsert_rejects(cur, SOURCE, rejects, run_id)
     conn.commit()
 
 
@@ -140,6 +141,7 @@ class TestUpsertRejects:
         assert len(reject_rows(conn)) == 3
 
     def test_nothing_to_write_skips_database(self, conn: connection) -> None:
-        """No rejects means no statement, even on a closed connection."""
-        conn.close()
-        upsert_rejects(conn, SOURCE, [], None)
+        """No rejects means no statement, even on a closed cursor."""
+        with conn.cursor() as cur:
+            pass
+        upsert_rejects(cur, SOURCE, [], None)

@@ -263,7 +263,13 @@ class TestFailOpen:
             clock.advance(6)  # so each round retries the connection once more
         masked = dead_url.replace("s3cret", "***")
         assert cache_log.warnings == [UNAVAILABLE.format(masked)]
-        assert cache.stats.snapshot() == {"hits": 0, "misses": 3, "errors": 3, "deduplicated": 0}
+        assert cache.stats.snapshot() == {
+            "hits": 0,
+            "misses": 3,
+            "errors": 3,
+            "deduplicated": 0,
+            "retries": 3,
+        }
 
     def test_retries_at_most_every_retry_every_s(
         self, make_cache: MakeCache, dead_url: str, clock: Any
@@ -337,7 +343,13 @@ class TestCounters:
         cache.get_response(URL)
         cache.mark_seen("jp", "posts", records(("1", "a"), ("2", "b")))
         cache.filter_unseen("jp", "posts", records(("1", "a"), ("2", "b"), ("3", "c")))
-        assert cache.stats.snapshot() == {"hits": 2, "misses": 1, "errors": 0, "deduplicated": 2}
+        assert cache.stats.snapshot() == {
+            "hits": 2,
+            "misses": 1,
+            "errors": 0,
+            "deduplicated": 2,
+            "retries": 0,
+        }
 
     def test_threads_sharing_one_cache_count_exactly(self, redis_url: str) -> None:
         """Threads sharing one sync cache (threaded mode) lose no counts and no fingerprints."""

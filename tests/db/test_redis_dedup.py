@@ -13,10 +13,11 @@ from workbench.db.redis_dedup import (
     ASYNC_DEDUP_STRATEGIES,
     BATCH_SIZE,
     DEDUP_STRATEGIES,
-    aadd_members,
-    add_members,
+    aadd_to_sets,
+    add_to_sets,
     aunlink_matching,
     batches,
+    seen_in_sets,
     unlink_matching,
 )
 
@@ -93,23 +94,38 @@ class TestStrategies:
 class TestWriteHelpers:
     """Adding members and unlinking keys by pattern."""
 
-    def test_add_members_sends_every_batch_in_one_round_trip(
+    def test_adding_to_several_sets_takes_one_round_trip(
         self, client: redis.Redis, round_trips: Any
     ) -> None:
-        """Adding stores all members across several SADD batches in a single round trip."""
+        """Adding stores every group's members across several SADD batches in one round trip."""
         client.ping()
         round_trips.reset()
-        add_members(client, "wb:seen:test:new", MEMBERS)
+        add_to_sets(client, [("wb:seen:test:new", MEMBERS), ("wb:seen:test:two", ["a"])])
         assert round_trips.count == 1
         assert client.scard("wb:seen:test:new") == len(MEMBERS)
+        assert client.smembers("wb:seen:test:two") == {b"a"}
 
-    def test_async_add_members_stores_every_member(self, redis_url: str) -> None:
-        """The async add_members stores all members across several SADD batches."""
+    def test_checking_several_sets_takes_one_round_trip(
+        self, client: redis.Redis, round_trips: Any
+    ) -> None:
+        """Members of several sets are checked in one round trip; flags follow the groups' order."""
+        add_to_sets(client, [("wb:seen:test:a", ["1", "2"]), ("wb:seen:test:b", ["3"])])
+        round_trips.reset()
+        groups = [
+            ("wb:seen:test:a", ["2", "3"]),
+            ("wb:seen:test:none", []),
+            ("wb:seen:test:b", ["3"]),
+        ]
+        assert seen_in_sets(client, groups) == [True, False, True]
+        assert round_trips.count == 1
+
+    def test_async_add_to_sets_stores_every_member(self, redis_url: str) -> None:
+        """The async add_to_sets stores all members across several SADD batches."""
 
         async def add_and_count() -> int:
             client = redis.asyncio.Redis.from_url(redis_url)
             try:
-                await aadd_members(client, "wb:seen:test:new", MEMBERS)
+                await aadd_to_sets(client, [("wb:seen:test:new", MEMBERS)])
                 return int(await client.scard("wb:seen:test:new"))
             finally:
                 await client.aclose()

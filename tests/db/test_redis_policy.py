@@ -59,7 +59,13 @@ class TestCacheStats:
             thread.start()
         for thread in threads:
             thread.join()
-        assert stats.snapshot() == {"hits": 40000, "misses": 0, "errors": 0, "deduplicated": 80000}
+        assert stats.snapshot() == {
+            "hits": 40000,
+            "misses": 0,
+            "errors": 0,
+            "deduplicated": 80000,
+            "retries": 0,
+        }
 
     def test_unknown_counter_is_refused(self) -> None:
         """Adding to a counter that does not exist raises instead of inventing it."""

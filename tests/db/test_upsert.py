@@ -5,7 +5,9 @@ from typing import Any
 import pytest
 from psycopg2.extensions import connection
 
-from workbench.db.upsert import latest_per_key, upsert_keys, upsert_pages
+from workbench.db.copy_format import ingested_data_rows
+from workbench.db.upsert import latest_per_key, upsert_pages, upsert_rows
+from workbench.error_mapping import map_psycopg2_errors
 from workbench.errors import StorageDataError
 from workbench.processing import ProcessedRecord
 
@@ -24,14 +26,26 @@ def stored(conn: connection) -> dict[tuple[str, str], str]:
         return {(resource, key): checksum for resource, key, checksum in cur.fetchall()}
 
 
+def upsert_keys(conn: connection, records: list[ProcessedRecord]) -> Any:
+    """Upsert distinct records in the connection's open transaction, errors mapped."""
+    with map_psycopg2_errors(), conn.cursor() as cur:
+        return upsert_rows(cur, ingested_data_rows(records, SOURCE, "r"))
+
+
 def upsert(conn: connection, records: list[ProcessedRecord]) -> Any:
     """Upsert in a committed transaction of its own."""
-    written = upsert_keys(conn, records, source=SOURCE, run_id="r")
+    written = upsert_keys(conn, records)
     conn.commit()
     return written
 
 
-class TestUpsertKeys:
+def pages(conn: connection, batch: list[list[ProcessedRecord]]) -> list[tuple[int, int]]:
+    """Upsert pages as one batch in the connection's open transaction."""
+    with conn.cursor() as cur:
+        return upsert_pages(cur, batch, source=SOURCE, run_id="r")
+
+
+class TestUpsertRows:
     """COPY for new keys, the staging upsert as soon as one key exists."""
 
     def test_new_keys_are_copied_in(self, conn: connection) -> None:
@@ -60,8 +74,8 @@ class TestUpsertKeys:
     def test_staging_twice_in_one_transaction(self, conn: connection) -> None:
         """Two fallback upserts in one transaction each see only their own rows."""
         upsert(conn, [rec("1", "a"), rec("2", "b")])
-        first = upsert_keys(conn, [rec("1", "A"), rec("3", "c")], source=SOURCE, run_id="r")
-        second = upsert_keys(conn, [rec("2", "B")], source=SOURCE, run_id="r")
+        first = upsert_keys(conn, [rec("1", "A"), rec("3", "c")])
+        second = upsert_keys(conn, [rec("2", "B")])
         conn.commit()
         assert first == {("posts", "1"): False, ("posts", "3"): True}
         assert second == {("posts", "2"): False}
@@ -70,14 +84,15 @@ class TestUpsertKeys:
         """A value Postgres refuses fails the batch as StorageDataError, nothing kept."""
         bad = ProcessedRecord("posts", "1", {"v": "\x00"}, "a")
         with pytest.raises(StorageDataError):
-            upsert_keys(conn, [rec("2", "b"), bad], source=SOURCE, run_id="r")
+            upsert_keys(conn, [rec("2", "b"), bad])
         conn.rollback()
         assert stored(conn) == {}
 
-    def test_empty_batch_touches_nothing(self, conn: connection) -> None:
-        """No records: an empty answer, without using the (here closed) connection."""
-        conn.close()
-        assert upsert_keys(conn, [], source=SOURCE, run_id=None) == {}
+    def test_empty_pages_touch_nothing(self, conn: connection) -> None:
+        """Pages without records: zero counts, without a statement on the (closed) cursor."""
+        with conn.cursor() as cur:
+            pass
+        assert upsert_pages(cur, [[], []], source=SOURCE, run_id=None) == [(0, 0), (0, 0)]
 
 
 class TestLatestPerKey:
@@ -99,23 +114,19 @@ class TestUpsertPages:
 
     def test_each_page_gets_its_own_counts(self, conn: connection) -> None:
         """Inserted and updated keys are counted for the page they came from."""
-        upsert_pages(conn, [[rec("1", "a")], [rec("2", "b")]], source=SOURCE, run_id="r")
-        counts = upsert_pages(
-            conn, [[rec("1", "a"), rec("3", "c")], [rec("2", "B")], []], source=SOURCE, run_id="r"
-        )
+        pages(conn, [[rec("1", "a")], [rec("2", "b")]])
+        counts = pages(conn, [[rec("1", "a"), rec("3", "c")], [rec("2", "B")], []])
         conn.commit()
         assert counts == [(1, 0), (0, 1), (0, 0)]
 
     def test_all_new_pages_count_their_records(self, conn: connection) -> None:
         """When one COPY inserts everything, each page counts its own records."""
-        counts = upsert_pages(
-            conn, [[rec("1", "a"), rec("2", "b")], [rec("3", "c")]], source=SOURCE, run_id="r"
-        )
+        counts = pages(conn, [[rec("1", "a"), rec("2", "b")], [rec("3", "c")]])
         assert counts == [(2, 0), (1, 0)]
 
     def test_a_key_on_two_pages_counts_for_the_last(self, conn: connection) -> None:
         """A key repeated across pages is written once, from and for the page that came last."""
-        counts = upsert_pages(conn, [[rec("1", "a")], [rec("1", "b")]], source=SOURCE, run_id="r")
+        counts = pages(conn, [[rec("1", "a")], [rec("1", "b")]])
         conn.commit()
         assert counts == [(0, 0), (1, 0)]
         assert stored(conn) == {("posts", "1"): "b"}

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from workbench.db.insert_strategies import WriteResult
 from workbench.errors import (
     ClientError,
     ServerError,
@@ -16,7 +15,6 @@ from workbench.errors import (
 )
 from workbench.ingestion import RetryOptions, Worker
 from workbench.local_api import FaultConfig, ServerHandle
-from workbench.processing import ProcessedBatch, ProcessedRecord
 from workbench.sources.source import Payload, WorkUnit
 
 
@@ -123,13 +121,13 @@ class TestDedup:
         assert build("sync", api.url).run().ok
         ingestor = build("sync", api.url)
         written: list[int] = []
-        write_batch = ingestor.store.write_batch
+        write_pages = ingestor.store.write_pages
 
-        def counting(source: str, records: Any, *args: Any, **kwargs: Any) -> Any:
-            written.append(len(records))
-            return write_batch(source, records, *args, **kwargs)
+        def counting(source: str, pages: Any, *args: Any, **kwargs: Any) -> Any:
+            written.extend(len(records) for records, _ in pages)
+            return write_pages(source, pages, *args, **kwargs)
 
-        monkeypatch.setattr(ingestor.store, "write_batch", counting)
+        monkeypatch.setattr(ingestor.store, "write_pages", counting)
         assert ingestor.run().unchanged == expected.records
         assert sum(written) == 0
 
@@ -153,14 +151,14 @@ class TestPersist:
     ) -> None:
         """A page whose write fails is not marked seen in Redis, so the next run saves it."""
         ingestor = build("sync", api.url)
-        write_batch = ingestor.store.write_batch
+        write_pages = ingestor.store.write_pages
 
-        def refuse_posts_page_2(source: str, records: Any, *args: Any, **kwargs: Any) -> Any:
-            if records and (records[0].resource, records[0].external_id) == ("posts", "11"):
+        def refuse_posts_page_2(source: str, pages: Any, *args: Any, **kwargs: Any) -> Any:
+            if any((r.resource, r.external_id) == ("posts", "11") for p, _ in pages for r in p):
                 raise StorageDataError("refused")
-            return write_batch(source, records, *args, **kwargs)
+            return write_pages(source, pages, *args, **kwargs)
 
-        monkeypatch.setattr(ingestor.store, "write_batch", refuse_posts_page_2)
+        monkeypatch.setattr(ingestor.store, "write_pages", refuse_posts_page_2)
         report = ingestor.run()
         assert [(f["resource"], f["page"]) for f in report.failed_pages] == [("posts", 2)]
         assert ingestor.store.count("local") == expected.records - 10
@@ -173,19 +171,20 @@ class TestPersist:
     ) -> None:
         """A write that fails because Postgres is briefly gone is retried and saved."""
         ingestor = build("sync", api.url)
-        write_batch = ingestor.store.write_batch
+        write_pages = ingestor.store.write_pages
         failures = iter([StorageUnavailableError("gone")] * 3)
 
         def flaky_write(*args: Any, **kwargs: Any) -> Any:
             error = next(failures, None)
             if error is not None:
                 raise error
-            return write_batch(*args, **kwargs)
+            return write_pages(*args, **kwargs)
 
-        monkeypatch.setattr(ingestor.store, "write_batch", flaky_write)
+        monkeypatch.setattr(ingestor.store, "write_pages", flaky_write)
         report = ingestor.run()
         assert report.ok
         assert ingestor.store.count("local") == expected.records
+        assert report.retries_by_stage == {"persist": 3}
 
     def test_a_failure_that_cannot_be_recorded_does_not_stop_the_run(
         self, api: ServerHandle, build: Any, monkeypatch: pytest.MonkeyPatch
@@ -201,66 +200,6 @@ class TestPersist:
         report = ingestor.run()
         assert [(f["resource"], f["page"]) for f in report.failed_pages] == [("posts", 2)]
         assert report.pages > 2
-
-
-def one_page(external_id: str) -> tuple[ProcessedBatch, list[ProcessedRecord]]:
-    """A processed page of one new record, and that record as the fresh one to write."""
-    record = ProcessedRecord("posts", external_id, {"id": external_id}, "c")
-    return ProcessedBatch("posts", [record], []), [record]
-
-
-class TestWritePages:
-    """Several pages written in one transaction, and what happens when that fails."""
-
-    def test_every_page_gets_its_result(self, api: ServerHandle, build: Any) -> None:
-        """Pages written together each get their own WriteResult and are all stored."""
-        ingestor = build("sync", api.url)
-        ingestor.store.ensure_schema()
-        outcomes = ingestor.write_pages([one_page("1"), one_page("2")])
-        assert outcomes == [WriteResult(inserted=1), WriteResult(inserted=1)]
-        assert ingestor.store.count("local") == 2
-
-    def test_refused_data_is_retried_page_by_page(
-        self, api: ServerHandle, build: Any, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A batch refused for its data is written page by page; only the bad page fails."""
-        ingestor = build("sync", api.url)
-        ingestor.store.ensure_schema()
-        write_pages, write_batch = ingestor.store.write_pages, ingestor.store.write_batch
-
-        def refuse_batches(source: str, pages: Any, *args: Any, **kwargs: Any) -> Any:
-            if len(pages) > 1:  # write_batch writes one page through write_pages
-                raise StorageDataError("refused")
-            return write_pages(source, pages, *args, **kwargs)
-
-        def refuse_two(source: str, records: Any, *args: Any, **kwargs: Any) -> Any:
-            if records[0].external_id == "2":
-                raise StorageDataError("refused")
-            return write_batch(source, records, *args, **kwargs)
-
-        monkeypatch.setattr(ingestor.store, "write_pages", refuse_batches)
-        monkeypatch.setattr(ingestor.store, "write_batch", refuse_two)
-        first, second, third = ingestor.write_pages([one_page("1"), one_page("2"), one_page("3")])
-        assert (first, third) == (WriteResult(inserted=1), WriteResult(inserted=1))
-        assert isinstance(second, StorageDataError)
-        assert ingestor.store.count("local") == 2
-
-    def test_unavailable_database_fails_every_page(
-        self, api: ServerHandle, build: Any, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """When Postgres stays unavailable through the retries, every page of the batch fails."""
-        ingestor = build("sync", api.url)
-        calls: list[int] = []
-
-        def unavailable(*args: Any, **kwargs: Any) -> Any:
-            calls.append(1)
-            raise StorageUnavailableError("gone")
-
-        monkeypatch.setattr(ingestor.store, "write_pages", unavailable)
-        outcomes = ingestor.write_pages([one_page("1"), one_page("2")])
-        assert all(isinstance(outcome, StorageUnavailableError) for outcome in outcomes)
-        assert len(outcomes) == 2
-        assert len(calls) == ingestor.retry_options.attempts
 
 
 class TestRetrying:

@@ -1,4 +1,4 @@
-"""The four modes end to end on the real Postgres and Redis, reading the local API."""
+"""Every mode end to end on the real Postgres and Redis, reading the local API."""
 
 from __future__ import annotations
 
@@ -139,13 +139,16 @@ class TestProgressAndSpans:
     def test_progress_sees_each_page_as_it_lands(
         self, mode: str, api: ServerHandle, build: Any, expected: Any, served_pages: Any
     ) -> None:
-        """Progress gets every page once, the first ones before the others are even fetched."""
+        """Progress gets every page once, the first ones before the others are even fetched.
+
+        With a transaction per page (batches of 10 rows), pages land while others are fetched.
+        """
         landed: list[tuple[str, int, int]] = []
 
         def progress(result: UnitResult) -> None:
             landed.append((result.resource, result.page, served_pages(api)))
 
-        build(mode, api.url, cache=False).run(progress=progress)
+        build(mode, api.url, cache=False, batch_rows=10).run(progress=progress)
         pages = {(resource, page) for resource, page, _ in landed}
         assert len(landed) == len(pages) == expected.pages
         # Page 1 of each resource comes first (it tells the page count); then the rest stream.
@@ -204,7 +207,8 @@ class TestStoppedOrEmbedded:
             stopped = exc  # holds the run's frame, as a REPL's last traceback does
         assert stopped is not None
         assert stopped.__traceback__ is not None
-        workers = [t.name for t in threading.enumerate() if t.name.startswith(("thread", "writer"))]
+        names = ("thread", "event-loop", "asyncio")
+        workers = [t.name for t in threading.enumerate() if t.name.startswith(names)]
         assert workers == []
         assert multiprocessing.active_children() == []
         [run] = ingestor.store.runs(1)

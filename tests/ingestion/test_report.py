@@ -14,7 +14,7 @@ def page(
     number: int, *, error: str | None = None, cache_hit: bool = False, **counts: int
 ) -> UnitResult:
     """Build the result of page ``number`` of posts with the given counts."""
-    span = PageSpan("posts", number, "main", (0.0, 0.1), (0.1, 0.2), (0.2, 0.3))
+    span = PageSpan("posts", number, "main", (0.0, 0.1), (0.1, 0.2), (0.2, 0.25), (0.25, 0.3))
     stage_seconds = {} if error else {"fetch": 0.1, "process": 0.1, "dedup": 0.0, "persist": 0.1}
     return UnitResult(
         "posts",
@@ -43,7 +43,7 @@ class TestAdd:
     def test_counts_add_up_over_pages(self) -> None:
         """Pages, records, retries and cache hits are the sums of the pages' own."""
         report = report_of(
-            page(1, fetched=10, inserted=7, updated=2, unchanged=1, retries=3),
+            page(1, fetched=10, inserted=7, updated=2, unchanged=1, retries={"fetch": 3}),
             page(2, fetched=10, unchanged=8, rejected=2, cache_hit=True),
         )
         assert (report.pages, report.fetched, report.inserted, report.updated) == (2, 20, 7, 2)
@@ -129,11 +129,11 @@ class TestUnitResult:
 
     def test_pickles_unchanged(self) -> None:
         """A result with a span comes back from pickle equal to itself."""
-        result = page(3, fetched=10, inserted=10, retries=1)
+        result = page(3, fetched=10, inserted=10, retries={"fetch": 1})
         assert pickle.loads(pickle.dumps(result)) == result
 
     def test_defaults_describe_an_empty_successful_page(self) -> None:
         """A new result has no counts, no error and, without a cache, an available one."""
         result = UnitResult("posts", 1, "u")
-        assert (result.fetched, result.inserted, result.retries, result.error) == (0, 0, 0, None)
+        assert (result.fetched, result.inserted, result.retries, result.error) == (0, 0, {}, None)
         assert result.cache_available

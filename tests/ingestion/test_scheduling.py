@@ -1,16 +1,20 @@
-"""bounded_map: every item's result, in any completion order, never more than a window pending."""
+"""Bounded scheduling: every item's result once, never more than a window in flight, both twins."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import random
-from collections.abc import Callable, Iterable, Iterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from workbench.ingestion import scheduling
-from workbench.ingestion.scheduling import bounded_map
+from workbench.ingestion.scheduling import abounded_map, bounded_map, iterate_in_thread
 
 
 class ScriptedExecutor(Executor):
@@ -122,3 +126,153 @@ class TestWindow:
         results = bounded_map(scripted(2), square, items(), window=5)
         next(results)
         assert drawn <= 5
+
+
+class TestContext:
+    """What the work sees of the caller's context."""
+
+    def test_threads_see_the_callers_context(self) -> None:
+        """On a thread pool each call runs in a copy of the submitting thread's context."""
+        name: contextvars.ContextVar[str] = contextvars.ContextVar("name", default="none")
+        name.set("run-1")
+        with ThreadPoolExecutor(2) as pool:
+            seen = set(bounded_map(pool, lambda _: name.get(), range(6), window=2))
+        assert seen == {"run-1"}
+
+
+class TestAsyncTwin:
+    """abounded_map: the async twin, a fixed set of lanes."""
+
+    def test_every_item_once_never_more_than_the_lanes_at_once(self) -> None:
+        """Every item's result comes back once; no two calls hold the same lane at a time."""
+        busy: set[str] = set()
+        most = 0
+
+        async def work(item: int, lane: str) -> int:
+            nonlocal most
+            assert lane not in busy
+            busy.add(lane)
+            most = max(most, len(busy))
+            await asyncio.sleep(0.001 * (item % 3))
+            busy.discard(lane)
+            return item * item
+
+        async def collect() -> list[int]:
+            return [r async for r in abounded_map(work, range(50), ["a", "b", "c"])]
+
+        assert sorted(asyncio.run(collect())) == [x * x for x in range(50)]
+        assert most == 3
+
+    def test_items_are_read_off_the_loop(self) -> None:
+        """The blocking iterator is read in a thread, never on the event loop's thread."""
+        readers: set[str] = set()
+
+        def items() -> Iterator[int]:
+            for x in range(200):
+                readers.add(threading.current_thread().name)
+                yield x
+
+        async def echo(item: int, lane: int) -> int:
+            return item
+
+        async def collect() -> list[int]:
+            loop_thread = threading.current_thread().name
+            found = [r async for r in abounded_map(echo, items(), [0, 1])]
+            assert loop_thread not in readers
+            return found
+
+        assert sorted(asyncio.run(collect())) == list(range(200))
+
+    def test_stopping_early_cancels_what_runs(self) -> None:
+        """Closing the iterator cancels the calls still in flight."""
+        cancelled: list[int] = []
+
+        async def slow(item: int, lane: int) -> int:
+            try:
+                await asyncio.sleep(0 if item == 0 else 10)
+            except asyncio.CancelledError:
+                cancelled.append(item)
+                raise
+            return item
+
+        async def first() -> int:
+            results = abounded_map(slow, range(10), [0, 1, 2])
+            found = await anext(results)
+            await results.aclose()  # type: ignore[attr-defined]
+            return found
+
+        assert asyncio.run(first()) == 0
+        assert sorted(cancelled) == [1, 2]
+
+
+class TestIterateInThread:
+    """An async iterator run on a loop in a helper thread, consumed here."""
+
+    def test_items_in_order_and_the_thread_ends(self) -> None:
+        """Every item arrives in order in the calling thread; the loop's thread is gone after."""
+
+        async def numbers() -> AsyncIterator[int]:
+            for x in range(100):
+                await asyncio.sleep(0)
+                yield x
+
+        assert list(iterate_in_thread(numbers(), window=4)) == list(range(100))
+        assert not [t for t in threading.enumerate() if t.name == "event-loop"]
+
+    def test_an_error_on_the_loop_reaches_the_caller(self) -> None:
+        """An exception raised on the loop is raised where the items are taken."""
+
+        async def failing() -> AsyncIterator[int]:
+            yield 1
+            raise ValueError("loop side")
+
+        with pytest.raises(ValueError, match="loop side"):
+            list(iterate_in_thread(failing(), window=2))
+
+    def test_the_window_bounds_what_waits(self) -> None:
+        """The loop runs at most ``window`` items ahead of the consumer."""
+        produced = 0
+
+        async def counting() -> AsyncIterator[int]:
+            nonlocal produced
+            for x in range(50):
+                produced += 1
+                yield x
+
+        items = iterate_in_thread(counting(), window=3)
+        next(items)
+        time.sleep(0.2)
+        assert produced <= 1 + 3 + 1
+        items.close()
+
+    def test_closing_early_stops_the_loop(self) -> None:
+        """Closing the iterator cancels the loop's work and runs its cleanup; the thread ends."""
+        cleaned = threading.Event()
+
+        async def endless() -> AsyncIterator[int]:
+            try:
+                x = 0
+                while True:
+                    await asyncio.sleep(0)
+                    yield x
+                    x += 1
+            finally:
+                cleaned.set()
+
+        items = iterate_in_thread(endless(), window=2)
+        assert next(items) == 0
+        items.close()
+        assert cleaned.is_set()
+        assert not [t for t in threading.enumerate() if t.name == "event-loop"]
+
+    def test_runs_while_the_caller_has_a_running_loop(self) -> None:
+        """From inside a running loop (a notebook cell) it still works: its loop is its own."""
+
+        async def numbers() -> AsyncIterator[int]:
+            for x in range(3):
+                yield x
+
+        async def cell() -> list[int]:
+            return list(iterate_in_thread(numbers(), window=2))
+
+        assert asyncio.run(cell()) == [0, 1, 2]

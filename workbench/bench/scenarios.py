@@ -26,6 +26,7 @@ from workbench.config import MODES
 from workbench.db.insert_strategies import STRATEGIES
 from workbench.db.redis_dedup import DEDUP_STRATEGIES
 from workbench.errors import ConfigError
+from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
 
@@ -127,6 +128,8 @@ class Case:
     page_size: int = 100
     cpu_cost: int = 0
     batch: int = 0
+    #: Records per write transaction of an ingestion case (the same default in every mode).
+    batch_rows: int = DEFAULT_BATCH_ROWS
     #: A write case whose keys are stored first with other checksums: every row is an update.
     update: bool = False
     timeline: bool = False
@@ -143,6 +146,8 @@ class Case:
             parts.append(str(self.size))
         if self.cpu_cost:
             parts.append(f"cpu{self.cpu_cost}")
+        if self.batch_rows != DEFAULT_BATCH_ROWS:
+            parts.append(f"b{self.batch_rows}")
         if self.update:
             parts.append("update")
         return "/".join(parts)

@@ -23,8 +23,9 @@ from workbench.bench.context import BenchContext, scratch_source
 from workbench.bench.limits import processed_posts
 from workbench.bench.runner import IncompleteRunError, Sample
 from workbench.bench.scenarios import Case
-from workbench.db.insert_strategies import STRATEGIES, Strategy, WriteResult, insert_copy
-from workbench.db.redis_dedup import DEDUP_STRATEGIES, add_members, batches
+from workbench.db.insert_strategies import STRATEGIES, Strategy, insert_copy
+from workbench.db.postgres import WriteResult
+from workbench.db.redis_dedup import DEDUP_STRATEGIES, add_to_sets, batches
 from workbench.error_mapping import map_psycopg2_errors
 from workbench.processing import ProcessedRecord
 
@@ -101,7 +102,7 @@ class DedupTrial:
         self.client = redis.Redis.from_url(ctx.redis_url)
         # A key of its own: never one of the cache's sets.
         self.key = f"wb:bench:dedup:{uuid.uuid4().hex}"
-        add_members(self.client, self.key, self.members[::2])
+        add_to_sets(self.client, [(self.key, self.members[::2])])
 
     def _check(self, members: list[str]) -> int:
         """Check ``members`` batch by batch; return how many were seen."""

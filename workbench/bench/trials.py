@@ -73,6 +73,7 @@ class IngestTrial:
             "concurrency": case.concurrency,
             "workers": case.workers,
             "max_pages": pages,
+            "batch_rows": case.batch_rows,
             "postgres_dsn": self.ctx.postgres_dsn,
             "redis_url": self.ctx.redis_url,
             "use_cache": True,  # dedup is part of the pipeline; cached responses are cleared

@@ -1,4 +1,4 @@
-"""``workbench ingest``: fetch, process, dedup and save resources in one of the four modes.
+"""``workbench ingest``: fetch, process, dedup and save resources in one of the modes.
 
 The last line on stdout is the run report as one JSON object. Exit status: 0 when every page
 was saved, 1 when some pages failed after their retries (they are named on stderr and kept in
@@ -12,10 +12,11 @@ import json
 import sys
 from typing import Any
 
-from workbench.config import MODES, Settings
+from workbench.config import Settings
 from workbench.errors import ConfigError
 from workbench.ingestion import RunReport, UnitResult
 from workbench.ingestion.factory import build_ingestor
+from workbench.ingestion.modes import ALIASES, MODES
 from workbench.logging_setup import configure_logging
 
 
@@ -38,6 +39,7 @@ def _ingest(args: argparse.Namespace) -> int:
         "concurrency": args.concurrency,
         "workers": args.workers,
         "max_pages": args.max_pages,
+        "batch_rows": args.batch_rows,
         "use_cache": False if args.no_cache else None,
         "log_format": args.log_format,
     }
@@ -72,13 +74,24 @@ def _finish(report: RunReport) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``ingest`` and its flags (an unset flag falls back to WORKBENCH_* or the default)."""
     parser = subparsers.add_parser("ingest", help="ingest resources from an API into Postgres")
-    parser.add_argument("--mode", choices=MODES, help="how pages are scheduled (sync)")
+    aliases = ", ".join(f"{alias} = {mode}" for alias, mode in ALIASES.items())
+    parser.add_argument(
+        "--mode",
+        choices=[*MODES, *ALIASES],
+        metavar="MODE",
+        help=f"how pages are scheduled: {', '.join(MODES)} (sync; also {aliases})",
+    )
     parser.add_argument("--base-url", help="the API's base URL (the real JSONPlaceholder)")
     parser.add_argument("--resource", help="comma-separated resources, ingested in parallel")
     parser.add_argument("--page-size", type=int, help="records per page (100)")
     parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
     parser.add_argument("--workers", type=int, help="processes in multiprocess mode (CPUs)")
     parser.add_argument("--max-pages", type=int, help="stop after this many pages per resource")
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        help="records per write transaction, whole pages (5000; 1: a transaction per page)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="bypass the Redis cache and dedup")
     parser.add_argument("--log-format", choices=("json", "text"), help="log lines on stderr")
     parser.add_argument("--source-name", help="name stored with the records (from the URL)")

@@ -22,6 +22,9 @@ class Connections:
     redis_url: str | None = None  # None: run without the response cache and dedup
     cache_ttl_s: int = 300
     pool_size: int = 4
+    #: Prefix of every Redis key: runs with different namespaces never see each other's
+    #: cached responses or dedup sets (each notebook's Playground has its own).
+    cache_namespace: str = "wb"
 
     def store(self) -> PostgresStore:
         """Open a store with its own connection pool (connections are made on first use)."""
@@ -35,7 +38,9 @@ class Connections:
             return None
         from workbench.db.redis_cache import RedisCache
 
-        return RedisCache(self.redis_url, ttl_s=self.cache_ttl_s, fail_open=True)
+        return RedisCache(
+            self.redis_url, namespace=self.cache_namespace, ttl_s=self.cache_ttl_s, fail_open=True
+        )
 
     def async_cache(self) -> AsyncRedisCache | None:
         """Open a fail-open async cache bound to the running event loop, or None."""
@@ -43,4 +48,6 @@ class Connections:
             return None
         from workbench.db.redis_cache import AsyncRedisCache
 
-        return AsyncRedisCache(self.redis_url, ttl_s=self.cache_ttl_s, fail_open=True)
+        return AsyncRedisCache(
+            self.redis_url, namespace=self.cache_namespace, ttl_s=self.cache_ttl_s, fail_open=True
+        )

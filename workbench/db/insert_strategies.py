@@ -14,7 +14,7 @@ transaction holds. psycopg2 errors leave as ``StorageError`` subclasses.
   last record with a key wins. It first tries a plain COPY into the table (new keys are what
   a first load writes, and nothing is cheaper for Postgres); when a key is already there
   that COPY is rolled back to a savepoint and the rows go through a staging table and
-  ``INSERT ... ON CONFLICT`` instead. This is the one ``PostgresStore.write_batch`` uses.
+  ``INSERT ... ON CONFLICT`` instead: the same ``upsert_rows`` that ``PostgresStore`` uses.
 
 The COPY buffers are built by ``workbench.db.copy_format``; the upsert itself lives in
 ``workbench.db.upsert``.
@@ -23,21 +23,20 @@ The COPY buffers are built by ``workbench.db.copy_format``; the upsert itself li
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from psycopg2.extensions import connection, cursor
 from psycopg2.extras import execute_values
 
 from workbench.db.copy_format import copy_field, copy_payload, data_json, ingested_data_rows
-from workbench.db.upsert import TARGET, copy_into, latest_per_key, upsert_distinct
+from workbench.db.postgres import WriteResult
+from workbench.db.upsert import TARGET, copy_into, latest_per_key, upsert_rows
 from workbench.error_mapping import map_psycopg2_errors
 from workbench.processing import ProcessedRecord
 
 __all__ = [
     "STRATEGIES",
     "Strategy",
-    "WriteResult",
     "copy_field",
     "copy_payload",
     "data_json",
@@ -55,36 +54,6 @@ _ON_CONFLICT_SKIP = "ON CONFLICT (source, resource, external_id) DO NOTHING"
 _ROW_TEMPLATE = "(%s, %s, %s, %s::jsonb, %s, %s)"
 _INSERT_ROW = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES {_ROW_TEMPLATE} {_ON_CONFLICT_SKIP}"
 _INSERT_PAGE = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES %s {_ON_CONFLICT_SKIP} RETURNING 1"
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    """What a write did; ``inserted + updated + unchanged`` is the number of records given.
-
-    ``unchanged`` counts records whose row already held the same checksum, and records
-    superseded by another one with the same key in the same batch.
-    """
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-    def __add__(self, other: object) -> WriteResult:
-        if not isinstance(other, WriteResult):
-            return NotImplemented
-        return WriteResult(
-            self.inserted + other.inserted,
-            self.updated + other.updated,
-            self.unchanged + other.unchanged,
-            self.rejected + other.rejected,
-        )
-
-    def __radd__(self, other: object) -> WriteResult:
-        # sum() starts from 0; accepting it lets reports write sum(results).
-        if other == 0:
-            return self
-        return NotImplemented
 
 
 class Strategy(Protocol):
@@ -204,7 +173,7 @@ def upsert_copy(
 ) -> WriteResult:
     """COPY new keys straight in, or stage and upsert: new keys inserted, changed ones updated."""
     latest = latest_per_key(records)
-    written = upsert_distinct(cur, latest, source, run_id)
+    written = upsert_rows(cur, ingested_data_rows(latest, source, run_id))
     if written is None:
         inserted, updated = len(latest), 0
     else:

@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -21,7 +22,6 @@ from psycopg2.extensions import connection, parse_dsn
 from psycopg2.extras import RealDictCursor
 
 from workbench.contexts import transaction
-from workbench.db.insert_strategies import WriteResult
 from workbench.db.pool import ReusingPool
 from workbench.db.postgres_schema import (
     FINISH_RUN,
@@ -42,6 +42,36 @@ __all__ = ["PostgresStore", "WriteResult", "reject_key"]
 # Filters whose None parameter matches every row.
 _SOURCE_FILTER = "(%(source)s IS NULL OR source = %(source)s)"
 _RESOURCE_FILTER = "(%(resource)s IS NULL OR resource = %(resource)s)"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write did; ``inserted + updated + unchanged`` is the number of records given.
+
+    ``unchanged`` counts records whose row already held the same checksum, and records
+    superseded by another one with the same key in the same batch.
+    """
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: object) -> WriteResult:
+        if not isinstance(other, WriteResult):
+            return NotImplemented
+        return WriteResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.rejected + other.rejected,
+        )
+
+    def __radd__(self, other: object) -> WriteResult:
+        # sum() starts from 0; accepting it lets reports write sum(results).
+        if other == 0:
+            return self
+        return NotImplemented
 
 
 def _jsonable(value: object) -> object:
@@ -210,11 +240,11 @@ class PostgresStore:
         if not any(records or rejects for records, rejects in pages):
             return [WriteResult() for _ in pages]
         self._ready()
-        with self._transaction() as conn:
+        with self._transaction() as conn, map_psycopg2_errors(), conn.cursor() as cur:
             counts = upsert_pages(
-                conn, [records for records, _ in pages], source=source, run_id=run_id
+                cur, [records for records, _ in pages], source=source, run_id=run_id
             )
-            upsert_rejects(conn, source, [r for _, rejects in pages for r in rejects], run_id)
+            upsert_rejects(cur, source, [r for _, rejects in pages for r in rejects], run_id)
         return [
             WriteResult(inserted, updated, len(records) - inserted - updated, len(rejects))
             for (records, rejects), (inserted, updated) in zip(pages, counts, strict=True)
@@ -225,8 +255,8 @@ class PostgresStore:
     ) -> None:
         """Record a page that failed after its retries as a reject whose raw text is ``ref``."""
         self._ready()
-        with self._transaction() as conn:
-            upsert_rejects(conn, source, [Reject(resource, None, ref, reason)], run_id)
+        with self._transaction() as conn, map_psycopg2_errors(), conn.cursor() as cur:
+            upsert_rejects(cur, source, [Reject(resource, None, ref, reason)], run_id)
 
     def start_run(self, run_id: str, mode: str, source: str, resources: Sequence[str]) -> None:
         """Record that a run started; starting the same ``run_id`` again resets its row."""

@@ -6,10 +6,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from psycopg2.extensions import connection, cursor
+from psycopg2.extensions import cursor
 from psycopg2.extras import execute_values
 
-from workbench.error_mapping import map_psycopg2_errors
 from workbench.processing import Reject
 
 __all__ = [
@@ -122,9 +121,7 @@ _UPSERT_REJECTS = """
 """
 
 
-def upsert_rejects(
-    conn: connection, source: str, rejects: Sequence[Reject], run_id: str | None
-) -> None:
+def upsert_rejects(cur: cursor, source: str, rejects: Sequence[Reject], run_id: str | None) -> None:
     """Upsert ``rejects`` into ``ingest_rejects`` within the caller's transaction."""
     if not rejects:
         return
@@ -141,5 +138,4 @@ def upsert_rejects(
         (source, resource, key, r.external_id, r.raw, r.reason, seen[resource, key], run_id)
         for (resource, key), r in sorted(latest.items(), key=lambda item: item[0])
     ]
-    with map_psycopg2_errors(), conn.cursor() as cur:
-        execute_values(cur, _UPSERT_REJECTS, rows, page_size=len(rows))
+    execute_values(cur, _UPSERT_REJECTS, rows, page_size=len(rows))

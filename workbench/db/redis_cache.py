@@ -14,6 +14,9 @@ The twins share key naming, counters and the fail-open policy through ``CacheBas
 Responses live at ``<namespace>:resp:<sha1 of url>`` with a TTL; dedup fingerprints
 (``external_id:checksum``) in one set per (source, resource) at ``<namespace>:seen:<s>:<r>``,
 so a record whose content changed has a new fingerprint and goes through again.
+
+A writer with a batch of pages of several resources uses ``unseen`` (one round trip for the
+whole batch) and, after its commit, ``remember`` (marks and responses, one round trip).
 """
 
 from __future__ import annotations
@@ -29,14 +32,14 @@ import redis.retry
 from redis.backoff import NoBackoff
 
 from workbench.db.redis_dedup import (
-    aadd_members,
-    add_members,
-    aseen_smismember,
+    aadd_to_sets,
+    add_to_sets,
+    aseen_in_sets,
     aunlink_matching,
-    seen_smismember,
+    seen_in_sets,
     unlink_matching,
 )
-from workbench.db.redis_policy import CacheBase
+from workbench.db.redis_policy import CacheBase, count_retries
 from workbench.error_mapping import map_redis_errors
 from workbench.errors import CacheError
 from workbench.processing import ProcessedRecord
@@ -60,7 +63,7 @@ class RedisCache(CacheBase):
 
     def _connect(self, url: str) -> redis.Redis:
         """Build the sync client with short timeouts and one quick reconnect."""
-        retry = redis.retry.Retry(NoBackoff(), _RETRIES)
+        retry = count_retries(redis.retry.Retry, self.stats)(NoBackoff(), _RETRIES)
         return redis.Redis.from_url(url, **self._client_options(retry))
 
     def _call(self, operation: Callable[[redis.Redis], T], fallback: T) -> T:
@@ -112,18 +115,48 @@ class RedisCache(CacheBase):
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> list[ProcessedRecord]:
         """Return the records whose (external_id, checksum) is not known yet, in one round trip."""
+        return self._unseen(records, [(self.keys.seen(source, resource), records)])
+
+    def unseen(self, source: str, records: Sequence[ProcessedRecord]) -> list[ProcessedRecord]:
+        """Like ``filter_unseen`` for records of any resources: one round trip for them all."""
+        return self._unseen(records, self._by_resource(source, records))
+
+    def _unseen(
+        self, records: Sequence[ProcessedRecord], groups: list[tuple[str, list[ProcessedRecord]]]
+    ) -> list[ProcessedRecord]:
+        """Check the grouped records' fingerprints; keep the unseen, in the groups' order."""
         if not records:
             return []
-        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
-        seen = self._call(lambda c: seen_smismember(c, key, members), [False] * len(records))
-        return self._keep_unseen(records, seen)
+        ordered, members = self._members(groups)
+        seen = self._call(lambda c: seen_in_sets(c, members), [False] * len(ordered))
+        return self._keep_unseen(ordered, seen)
 
     def mark_seen(self, source: str, resource: str, records: Sequence[ProcessedRecord]) -> None:
         """Remember the records' fingerprints; call it only after Postgres committed them."""
-        if not records:
+        if records:
+            members = self._members([(self.keys.seen(source, resource), records)])[1]
+            self._call(lambda client: add_to_sets(client, members), None)
+
+    def remember(
+        self,
+        source: str,
+        records: Sequence[ProcessedRecord],
+        responses: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """After a commit: mark records of any resources seen and cache responses, one trip."""
+        members = self._members(self._by_resource(source, records))[1]
+        items, ttl = self._response_items(responses, None)
+        if not members and not items:
             return
-        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
-        self._call(lambda client: add_members(client, key, members), None)
+
+        def remember_all(client: redis.Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            add_to_sets(client, members, pipe)
+            for key, body in items:
+                pipe.set(key, body, ex=ttl)
+            pipe.execute()
+
+        self._call(remember_all, None)
 
     def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""
@@ -164,7 +197,7 @@ class AsyncRedisCache(CacheBase):
 
     def _connect(self, url: str) -> redis.asyncio.Redis:
         """Build the async client with short timeouts and one quick reconnect."""
-        retry = redis.asyncio.retry.Retry(NoBackoff(), _RETRIES)
+        retry = count_retries(redis.asyncio.retry.Retry, self.stats)(NoBackoff(), _RETRIES)
         return redis.asyncio.Redis.from_url(url, **self._client_options(retry))
 
     async def _call(
@@ -221,20 +254,52 @@ class AsyncRedisCache(CacheBase):
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> list[ProcessedRecord]:
         """Return the records whose (external_id, checksum) is not known yet, in one round trip."""
+        return await self._unseen(records, [(self.keys.seen(source, resource), records)])
+
+    async def unseen(
+        self, source: str, records: Sequence[ProcessedRecord]
+    ) -> list[ProcessedRecord]:
+        """Like ``filter_unseen`` for records of any resources: one round trip for them all."""
+        return await self._unseen(records, self._by_resource(source, records))
+
+    async def _unseen(
+        self, records: Sequence[ProcessedRecord], groups: list[tuple[str, list[ProcessedRecord]]]
+    ) -> list[ProcessedRecord]:
+        """Check the grouped records' fingerprints; keep the unseen, in the groups' order."""
         if not records:
             return []
-        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
-        seen = await self._call(lambda c: aseen_smismember(c, key, members), [False] * len(records))
-        return self._keep_unseen(records, seen)
+        ordered, members = self._members(groups)
+        seen = await self._call(lambda c: aseen_in_sets(c, members), [False] * len(ordered))
+        return self._keep_unseen(ordered, seen)
 
     async def mark_seen(
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> None:
         """Remember the records' fingerprints; call it only after Postgres committed them."""
-        if not records:
+        if records:
+            members = self._members([(self.keys.seen(source, resource), records)])[1]
+            await self._call(lambda client: aadd_to_sets(client, members), None)
+
+    async def remember(
+        self,
+        source: str,
+        records: Sequence[ProcessedRecord],
+        responses: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """After a commit: mark records of any resources seen and cache responses, one trip."""
+        members = self._members(self._by_resource(source, records))[1]
+        items, ttl = self._response_items(responses, None)
+        if not members and not items:
             return
-        key, members = self.keys.seen(source, resource), self.keys.fingerprints(records)
-        await self._call(lambda client: aadd_members(client, key, members), None)
+
+        async def remember_all(client: redis.asyncio.Redis) -> None:
+            pipe = client.pipeline(transaction=False)
+            await aadd_to_sets(client, members, pipe)
+            for key, body in items:
+                pipe.set(key, body, ex=ttl)
+            await pipe.execute()
+
+        await self._call(remember_all, None)
 
     async def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""

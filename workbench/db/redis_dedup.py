@@ -8,13 +8,15 @@ member, in order, and all three give the same answers; they differ in round trip
 - ``smismember``: SMISMEMBER with ``BATCH_SIZE`` members per command, every command in one
   pipeline, so one round trip whatever the count (what the cache's ``filter_unseen`` uses).
 
-``add_members`` and ``unlink_matching`` are the write-side helpers the cache shares.
+``seen_in_sets`` is ``smismember`` for several sets at once (a batch of pages of several
+resources in one round trip); ``add_to_sets`` and ``unlink_matching`` are the write-side
+helpers the cache shares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
@@ -27,13 +29,16 @@ __all__ = [
     "DEDUP_STRATEGIES",
     "AsyncDedupStrategy",
     "DedupStrategy",
-    "aadd_members",
-    "add_members",
+    "Groups",
+    "aadd_to_sets",
+    "add_to_sets",
+    "aseen_in_sets",
     "aseen_one_by_one",
     "aseen_pipelined",
     "aseen_smismember",
     "aunlink_matching",
     "batches",
+    "seen_in_sets",
     "seen_one_by_one",
     "seen_pipelined",
     "seen_smismember",
@@ -44,6 +49,8 @@ __all__ = [
 BATCH_SIZE = 1000
 
 T = TypeVar("T")
+#: Sets and the members to check in (or add to) each: ``[(key, members), ...]``.
+Groups = Sequence[tuple[str, Sequence[str]]]
 DedupStrategy = Callable[[redis.Redis, str, Sequence[str]], list[bool]]
 AsyncDedupStrategy = Callable[[redis.asyncio.Redis, str, Sequence[str]], Awaitable[list[bool]]]
 
@@ -77,24 +84,42 @@ def seen_pipelined(client: redis.Redis, key: str, members: Sequence[str]) -> lis
 
 def seen_smismember(client: redis.Redis, key: str, members: Sequence[str]) -> list[bool]:
     """Check members with SMISMEMBER batches sent together in a single round trip."""
-    if not members:
-        return []  # SMISMEMBER needs at least one member
-    with map_redis_errors():
-        pipe = client.pipeline(transaction=False)
+    return seen_in_sets(client, [(key, members)])
+
+
+def _queue_smismember(pipe: Any, groups: Groups) -> None:
+    """Queue SMISMEMBER commands for every group, ``BATCH_SIZE`` members per command."""
+    for key, members in groups:
         for batch in batches(members):
             pipe.smismember(key, list(batch))
+
+
+def _queue_sadd(pipe: Any, groups: Groups) -> None:
+    """Queue SADD commands for every group, ``BATCH_SIZE`` members per command."""
+    for key, members in groups:
+        for batch in batches(members):
+            pipe.sadd(key, *batch)
+
+
+def seen_in_sets(client: redis.Redis, groups: Groups) -> list[bool]:
+    """Check each group's members in its set, every group in one round trip; flags in order."""
+    groups = [(key, members) for key, members in groups if members]  # SMISMEMBER needs one
+    if not groups:
+        return []
+    with map_redis_errors():
+        pipe = client.pipeline(transaction=False)
+        _queue_smismember(pipe, groups)
         return [bool(flag) for reply in pipe.execute() for flag in reply]
 
 
-def add_members(client: redis.Redis, key: str, members: Sequence[str]) -> None:
-    """Add members to the set at ``key`` with batched SADD in a single round trip."""
-    if not members:
-        return
-    with map_redis_errors():
-        pipe = client.pipeline(transaction=False)
-        for batch in batches(members):
-            pipe.sadd(key, *batch)
-        pipe.execute()
+def add_to_sets(client: redis.Redis, groups: Groups, pipe: Any = None) -> None:
+    """Add each group's members to its set in one round trip (or queue them on ``pipe``)."""
+    own = pipe is None
+    pipe = client.pipeline(transaction=False) if own else pipe
+    _queue_sadd(pipe, [(key, members) for key, members in groups if members])
+    if own and len(pipe):
+        with map_redis_errors():
+            pipe.execute()
 
 
 def unlink_matching(client: redis.Redis, pattern: str) -> int:
@@ -143,24 +168,28 @@ async def aseen_smismember(
     client: redis.asyncio.Redis, key: str, members: Sequence[str]
 ) -> list[bool]:
     """Check members with SMISMEMBER batches sent together in a single round trip."""
-    if not members:
+    return await aseen_in_sets(client, [(key, members)])
+
+
+async def aseen_in_sets(client: redis.asyncio.Redis, groups: Groups) -> list[bool]:
+    """Async twin of ``seen_in_sets``."""
+    groups = [(key, members) for key, members in groups if members]
+    if not groups:
         return []
     with map_redis_errors():
         pipe = client.pipeline(transaction=False)
-        for batch in batches(members):
-            pipe.smismember(key, list(batch))
+        _queue_smismember(pipe, groups)
         return [bool(flag) for reply in await pipe.execute() for flag in reply]
 
 
-async def aadd_members(client: redis.asyncio.Redis, key: str, members: Sequence[str]) -> None:
-    """Add members to the set at ``key`` with batched SADD in a single round trip."""
-    if not members:
-        return
-    with map_redis_errors():
-        pipe = client.pipeline(transaction=False)
-        for batch in batches(members):
-            pipe.sadd(key, *batch)
-        await pipe.execute()
+async def aadd_to_sets(client: redis.asyncio.Redis, groups: Groups, pipe: Any = None) -> None:
+    """Async twin of ``add_to_sets``."""
+    own = pipe is None
+    pipe = client.pipeline(transaction=False) if own else pipe
+    _queue_sadd(pipe, [(key, members) for key, members in groups if members])
+    if own and len(pipe):
+        with map_redis_errors():
+            await pipe.execute()
 
 
 async def aunlink_matching(client: redis.asyncio.Redis, pattern: str) -> int:

@@ -13,15 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from workbench.errors import CacheError, CacheUnavailableError, ConfigError
 from workbench.processing import ProcessedRecord
 from workbench.redaction import redact
 
-__all__ = ["Availability", "CacheBase", "CacheKeys", "CacheStats", "Clock"]
+__all__ = ["Availability", "CacheBase", "CacheKeys", "CacheStats", "Clock", "count_retries"]
 
 logger = logging.getLogger("workbench.cache")
+
+T = TypeVar("T")
 
 #: A monotonic clock in seconds; injected so tests can move time without sleeping.
 Clock = Callable[[], float]
@@ -68,9 +70,9 @@ def _name(value: str) -> str:
 
 
 class CacheStats:
-    """Thread-safe counters for the run report: hits, misses, errors, deduplicated."""
+    """Thread-safe counters for the run report: hits, misses, errors, deduplicated, retries."""
 
-    FIELDS = ("hits", "misses", "errors", "deduplicated")
+    FIELDS = ("hits", "misses", "errors", "deduplicated", "retries")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -78,6 +80,8 @@ class CacheStats:
         self.misses = 0
         self.errors = 0
         self.deduplicated = 0
+        #: Commands the client sent again after a dropped connection (its quick reconnect).
+        self.retries = 0
 
     def add(self, **counts: int) -> None:
         """Add to the named counters atomically (threads in a run share one cache)."""
@@ -95,6 +99,33 @@ class CacheStats:
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.snapshot().items())
         return f"CacheStats({counts})"
+
+
+def count_retries(retry_class: type[T], stats: CacheStats) -> type[T]:
+    """Return a subclass of redis-py's (sync or async) ``Retry`` that counts its retries.
+
+    redis-py retries inside the client, out of our retry decorator's sight; counting them in
+    ``stats`` lets a run report say how often Redis was retried too. Only failures followed
+    by another attempt count: the last one is raised (or absorbed by fail-open), not retried.
+    """
+
+    def counting(self: Any, fail: Callable[..., Any], with_count: bool) -> Callable[..., Any]:
+        def counted(error: Exception, failures: int) -> Any:
+            if self._retries < 0 or failures <= self._retries:
+                stats.add(retries=1)
+            return fail(error, failures) if with_count else fail(error)
+
+        return counted
+
+    class CountingRetry(retry_class):  # type: ignore[valid-type,misc]
+        def call_with_retry(
+            self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False
+        ) -> Any:
+            wrapped = counting(self, fail, with_failure_count)
+            return super().call_with_retry(do, wrapped, is_retryable, True)
+
+    CountingRetry.__name__ = CountingRetry.__qualname__ = f"Counting{retry_class.__name__}"
+    return CountingRetry
 
 
 class Availability:
@@ -227,6 +258,23 @@ class CacheBase:
         """Return the (key, body) pairs to store for (url, body) pairs, and their TTL."""
         items = [(self.keys.response(url), body) for url, body in bodies]
         return items, self.ttl_s if ttl_s is None else ttl_s
+
+    def _by_resource(
+        self, source: str, records: Sequence[ProcessedRecord]
+    ) -> list[tuple[str, list[ProcessedRecord]]]:
+        """Group records by resource, each group under its seen-set key, in first-seen order."""
+        groups: dict[str, list[ProcessedRecord]] = {}
+        for record in records:
+            groups.setdefault(record.resource, []).append(record)
+        return [(self.keys.seen(source, resource), group) for resource, group in groups.items()]
+
+    def _members(
+        self, groups: Sequence[tuple[str, Sequence[ProcessedRecord]]]
+    ) -> tuple[list[ProcessedRecord], list[tuple[str, list[str]]]]:
+        """Return the grouped records in group order and each group's fingerprints by key."""
+        ordered = [record for _, records in groups for record in records]
+        members = [(key, self.keys.fingerprints(records)) for key, records in groups]
+        return ordered, members
 
     def _keep_unseen(
         self, records: Sequence[ProcessedRecord], seen: Sequence[bool]

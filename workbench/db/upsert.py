@@ -14,21 +14,12 @@ import io
 from collections.abc import Sequence
 
 import psycopg2.errors
-from psycopg2.extensions import connection, cursor
+from psycopg2.extensions import cursor
 
 from workbench.db.copy_format import ingested_data_rows
-from workbench.error_mapping import map_psycopg2_errors
 from workbench.processing import ProcessedRecord
 
-__all__ = [
-    "TARGET",
-    "Key",
-    "copy_into",
-    "latest_per_key",
-    "upsert_distinct",
-    "upsert_keys",
-    "upsert_pages",
-]
+__all__ = ["TARGET", "Key", "copy_into", "latest_per_key", "upsert_pages", "upsert_rows"]
 
 #: What identifies a stored record within its source: ``(resource, external_id)``.
 Key = tuple[str, str]
@@ -78,32 +69,20 @@ def copy_into(cur: cursor, target: str, payload: bytes) -> None:
     cur.copy_expert(statement, io.BytesIO(payload), size=_COPY_CHUNK)
 
 
-def upsert_keys(
-    conn: connection, records: Sequence[ProcessedRecord], *, source: str, run_id: str | None
-) -> dict[Key, bool] | None:
-    """Upsert records whose keys are distinct; say what happened to each key.
-
-    Returns None when every record was new (one COPY inserted them all), else a dict from
-    each key written to True (inserted) or False (updated); a key missing from it was
-    already stored with the same checksum. Runs in the caller's transaction, like a strategy.
-    """
-    if not records:
-        return {}
-    with map_psycopg2_errors(), conn.cursor() as cur:
-        return upsert_distinct(cur, records, source, run_id)
-
-
 def latest_per_key(records: Sequence[ProcessedRecord]) -> list[ProcessedRecord]:
     """Keep the last record of each key, in the order keys first appear."""
     latest = {(record.resource, record.external_id): record for record in records}
     return list(latest.values()) if len(latest) < len(records) else list(records)
 
 
-def upsert_distinct(
-    cur: cursor, records: Sequence[ProcessedRecord], source: str, run_id: str | None
-) -> dict[Key, bool] | None:
-    """Do what ``upsert_keys`` says with an open cursor (errors left to the caller to map)."""
-    payload = ingested_data_rows(records, source, run_id)
+def upsert_rows(cur: cursor, payload: bytes) -> dict[Key, bool] | None:
+    """Upsert an ``ingested_data`` COPY buffer whose keys are distinct; say what each key did.
+
+    Returns None when every row was new (one COPY inserted them all), else a dict from each
+    key written to True (inserted) or False (updated); a key missing from it was already
+    stored with the same checksum. Runs in the caller's transaction; psycopg2's errors are
+    left to the caller to map.
+    """
     cur.execute("SAVEPOINT wb_upsert")
     try:
         copy_into(cur, TARGET, payload)
@@ -121,7 +100,7 @@ def upsert_distinct(
 
 
 def upsert_pages(
-    conn: connection,
+    cur: cursor,
     pages: Sequence[Sequence[ProcessedRecord]],
     *,
     source: str,
@@ -139,8 +118,10 @@ def upsert_pages(
             key = (record.resource, record.external_id)
             latest[key] = record
             owner[key] = index
-    written = upsert_keys(conn, list(latest.values()), source=source, run_id=run_id)
     inserted, updated = [0] * len(pages), [0] * len(pages)
+    if not latest:
+        return list(zip(inserted, updated, strict=True))
+    written = upsert_rows(cur, ingested_data_rows(latest.values(), source, run_id))
     if written is None:
         for index in owner.values():
             inserted[index] += 1

@@ -1,43 +1,51 @@
 """The abstract ingestor: the seed's fetch / process / persist contract, one runner, one report.
 
-Every mode shares this file's pipeline for one unit of work (a page):
+Every mode runs the same pipeline; only the middle line runs differently:
 
-    fetch (response cache, then the source, retried)  ->  process (clean, validate, checksum)
-      ->  dedup (Redis: drop records whose checksum is already stored)
-      ->  persist (Postgres: one transaction per page)  ->  mark the page's records as seen
+    units   -> jobs: each unit with its cached response (one Redis round trip per chunk)
+    jobs    -> handle (or its async twin ahandle): fetch, else the source, retried -> process
+    pages   -> the writer (``workbench.ingestion.writer``): dedup -> persist a batch in one
+               transaction -> mark its records seen and cache its responses
 
-and this file's runner, which reads the first page of each resource, learns how many pages
-there are, then hands all the other pages to ``schedule``. A mode is a subclass that only says
-how pages are scheduled: one after another, on threads, on processes or on an event loop.
-
-A mode that has many pages ready at once may persist them together (``write_pages``): one
-transaction for the lot, and each page's records marked as seen only after it committed.
+The runner (``run``) reads the first page of each resource, learns how many pages there are,
+then hands the other jobs to ``schedule``. ``schedule`` is the only thing a mode decides:
+whether ``handle`` runs here, on threads or on processes, or ``ahandle`` as tasks on an
+event loop. Whatever a mode schedules, the ready pages come back to this thread and the one
+writer, so every mode deduplicates, batches and writes in exactly the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.db.connections import Connections
-from workbench.errors import MalformedPayloadError, PermanentError, WorkbenchError
-from workbench.ingestion.report import PageSpan, RunReport, UnitResult
+from workbench.errors import MalformedPayloadError, WorkbenchError
+from workbench.ingestion.pages import Job, ReadyPage, units_context
+from workbench.ingestion.report import RunReport, UnitResult
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
-from workbench.processing import ProcessedBatch, ProcessedRecord
+from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
+from workbench.logging_setup import bind_context
+from workbench.processing import ProcessedBatch
 from workbench.sources.source import Payload, RawPage, Source, WorkUnit
 
-__all__ = ["Ingestor", "Marks", "RetryOptions", "Worker"]
+if TYPE_CHECKING:
+    from workbench.db.postgres import PostgresStore
+    from workbench.db.redis_cache import RedisCache
 
-#: When a page's stages ran: fetch start, fetch end (process start), process end, dedup
-#: start, dedup end (persist start), persist end. Dedup and persist may be a batch's.
-Marks = tuple[float, float, float, float, float, float]
+__all__ = ["Ingestor", "Job", "ReadyPage", "RetryOptions", "Worker"]
 
 log = logging.getLogger("workbench.ingestion")
+
+#: Units whose cached responses are looked up in one round trip.
+LOOKUP_CHUNK = 64
 
 
 class Ingestor(ABC):
@@ -56,6 +64,7 @@ class Ingestor(ABC):
         workers: int = 2,
         retry_options: RetryOptions | None = None,
         cpu_cost: int = 0,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
         run_id: str | None = None,
     ) -> None:
         self.source = source
@@ -66,42 +75,71 @@ class Ingestor(ABC):
         self.workers = workers
         self.retry_options = retry_options or RetryOptions()
         self.cpu_cost = cpu_cost
+        self.batch_rows = batch_rows
         self.run_id = run_id or uuid.uuid4().hex[:12]
-        self.store = connections.store()
-        self.cache = connections.cache()
         self._started = time.perf_counter()
         self._retry_wrappers = RetryWrappers()
+        #: What ``executor()`` opened for the current run (None outside a run).
+        self.pool: Any = None
+
+    # Opened on first use: a worker process rebuilds an ingestor that never touches them.
+    @cached_property
+    def store(self) -> PostgresStore:
+        """The Postgres store the writer and the run record use."""
+        return self.connections.store()
+
+    @cached_property
+    def cache(self) -> RedisCache | None:
+        """The fail-open Redis cache (responses and dedup), or None when running without."""
+        return self.connections.cache()
 
     def retrying(self, fn: Callable[..., Any]) -> Any:
         """Return ``fn`` wrapped by ``retry_options``' decorator (built once, then reused)."""
         return self._retry_wrappers.wrap(self.retry_options, fn)
 
-    # --- the contract: fetch / process / persist ------------------------------------------
+    def now(self) -> float:
+        """Return seconds since the run started (the spans' time axis)."""
+        return time.perf_counter() - self._started
 
-    def fetch(self, unit: WorkUnit, worker: Worker, result: UnitResult) -> RawPage:
-        """Return the unit's records from the response cache, else from the source (retried)."""
-        cached = self._cached_page(unit)
+    # --- the contract: fetch / process, and their async twins -------------------------------
+
+    def fetch(self, job: Job, worker: Worker, page: ReadyPage) -> RawPage:
+        """Return the unit's records from its cached response, else from the source (retried)."""
+        cached = self.parse_cached(job.unit, job.cached)
         if cached is not None:
-            result.cache_hit = True
+            page.cache_hit = True
             return cached
         fetch_and_parse = self.retrying(self._fetch_and_parse)
         try:
-            page, payload = fetch_and_parse(unit, worker)
+            raw, payload = fetch_and_parse(job.unit, worker)
         finally:
-            result.retries += fetch_and_parse.statistics.attempts - 1
-        self._cache_payload(unit, payload)
-        return page
+            page.retries["fetch"] = fetch_and_parse.statistics.attempts - 1
+        page.response = payload.to_bytes() if self.source.cacheable else None
+        return raw
+
+    async def afetch(self, job: Job, worker: Worker, page: ReadyPage) -> RawPage:
+        """Async twin of ``fetch``."""
+        cached = self.parse_cached(job.unit, job.cached)
+        if cached is not None:
+            page.cache_hit = True
+            return cached
+        fetch_and_parse = self.retrying(self._afetch_and_parse)
+        try:
+            raw, payload = await fetch_and_parse(job.unit, worker)
+        finally:
+            page.retries["fetch"] = fetch_and_parse.statistics.attempts - 1
+        page.response = payload.to_bytes() if self.source.cacheable else None
+        return raw
 
     def _fetch_and_parse(self, unit: WorkUnit, worker: Worker) -> tuple[RawPage, Payload]:
         """Fetch and parse as one retried step: a truncated body is worth another attempt."""
         payload = self.source.fetch(unit, worker.session)
         return self.source.parse(unit, payload), payload
 
-    def _cached_page(self, unit: WorkUnit) -> RawPage | None:
-        """Return the parsed page from the response cache, if there and still parseable."""
-        if self.cache is None or not self.source.cacheable:
-            return None
-        return self.parse_cached(unit, self.cache.get_response(unit.ref))
+    async def _afetch_and_parse(self, unit: WorkUnit, worker: Worker) -> tuple[RawPage, Payload]:
+        """Async twin of ``_fetch_and_parse``."""
+        payload = await self.source.afetch(unit, worker.session)
+        return self.source.parse(unit, payload), payload
 
     def parse_cached(self, unit: WorkUnit, blob: bytes | None) -> RawPage | None:
         """Parse a cached payload; a missing or unparseable one is a miss."""
@@ -114,157 +152,110 @@ class Ingestor(ABC):
         page.from_cache = True
         return page
 
-    def _cache_payload(self, unit: WorkUnit, payload: Payload) -> None:
-        """Keep a good (parsed) response for the next run, when the source allows caching."""
-        if self.cache is not None and self.source.cacheable:
-            self.cache.set_response(unit.ref, payload.to_bytes())
-
-    def process(self, page: RawPage, worker: Worker) -> ProcessedBatch:
+    def process(self, raw: RawPage, worker: Worker) -> ProcessedBatch:
         """Clean, validate and checksum a page's records; invalid ones become rejects."""
-        return worker.processor(page.unit.resource, self.cpu_cost).process_many(page.records)
+        return worker.processor(raw.unit.resource, self.cpu_cost).process_many(raw.records)
 
-    def dedup(self, resource: str, records: list[ProcessedRecord]) -> list[ProcessedRecord]:
-        """Drop records whose (id, checksum) Redis has already seen committed."""
-        if self.cache is None or not records:
-            return records
-        return self.cache.filter_unseen(self.source.name, resource, records)
+    # --- one job, fetched and processed: what every mode schedules --------------------------
 
-    def forget_unbacked_dedup(self) -> None:
-        """Forget what Redis saw of resources Postgres has no rows of (a reset database)."""
-        if self.cache is None:
-            return
-        for resource in self.resources:
-            if self.store.count(self.source.name, resource) == 0:
-                self.cache.forget(self.source.name, resource)  # else dedup drops every record
-
-    def write(self, batch: ProcessedBatch, fresh: list[ProcessedRecord]) -> Any:
-        """Write one page's new records and rejects in one transaction, retried."""
-        write = self.retrying(self.store.write_batch)
-        return write(self.source.name, fresh, batch.rejects, run_id=self.run_id)
-
-    def persist(self, unit: WorkUnit, batch: ProcessedBatch, fresh: list[ProcessedRecord]) -> Any:
-        """Write the page, then mark its records as seen (only after the commit: no loss)."""
-        outcome = self.write(batch, fresh)
-        if self.cache is not None and fresh:
-            self.cache.mark_seen(self.source.name, unit.resource, fresh)
-        return outcome
-
-    def write_pages(
-        self, pages: Sequence[tuple[ProcessedBatch, list[ProcessedRecord]]]
-    ) -> list[Any]:
-        """Write several pages in one transaction (retried); return each page's result or error.
-
-        A batch refused for its data is written page by page, so only the page at fault fails.
-        """
-        write = self.retrying(self.store.write_pages)
-        parts = [(fresh, batch.rejects) for batch, fresh in pages]
-        try:
-            return list(write(self.source.name, parts, run_id=self.run_id))
-        except PermanentError as exc:
-            if len(pages) == 1:
-                return [exc]
-        except WorkbenchError as exc:
-            return [exc] * len(pages)
-        outcomes: list[Any] = []
-        for batch, fresh in pages:
+    def handle(self, job: Job, worker: Worker) -> ReadyPage:
+        """Fetch and process one job; a failure of any kind is kept on the page, never raised."""
+        page = ReadyPage.begin(job.unit, worker.name, self.now())
+        with bind_context(resource=job.unit.resource, page=job.unit.page):
             try:
-                outcomes.append(self.write(batch, fresh))
-            except WorkbenchError as exc:
-                outcomes.append(exc)
-        return outcomes
+                raw = self.fetch(job, worker, page)
+                fetched = self.now()
+                page.batch = self.process(raw, worker)
+            except Exception as exc:
+                return self.failed(page, exc)
+        return self.ready(page, raw, fetched)
 
-    # --- one unit, start to end -----------------------------------------------------------
+    async def ahandle(self, job: Job, worker: Worker) -> ReadyPage:
+        """Async twin of ``handle``: the same steps, with the fetch awaited."""
+        page = ReadyPage.begin(job.unit, worker.name, self.now())
+        with bind_context(resource=job.unit.resource, page=job.unit.page):
+            try:
+                raw = await self.afetch(job, worker, page)
+                fetched = self.now()
+                page.batch = self.process(raw, worker)
+            except Exception as exc:
+                return self.failed(page, exc)
+        return self.ready(page, raw, fetched)
 
-    def now(self) -> float:
-        """Return seconds since the run started (the spans' time axis)."""
-        return time.perf_counter() - self._started
+    def ready(self, page: ReadyPage, raw: RawPage, fetched: float) -> ReadyPage:
+        """Complete a processed page with what its fetch said and when each stage ended."""
+        page.marks = (page.marks[0], fetched, self.now())
+        page.total_pages, page.fetched = raw.total_pages, len(raw.records)
+        return page
 
-    def handle(self, unit: WorkUnit, worker: Worker) -> UnitResult:
-        """Run the whole pipeline for one unit; a failure is recorded, never raised."""
-        result = UnitResult(unit.resource, unit.page, unit.ref)
-        t0 = self.now()
-        try:
-            page = self.fetch(unit, worker, result)
-        except WorkbenchError as exc:
-            return self.fail(unit, result, exc, worker.name, t0)
-        t1 = self.now()
-        batch = self.process(page, worker)
-        t2 = self.now()
-        fresh = self.dedup(unit.resource, batch.records)
-        t3 = self.now()
-        try:
-            outcome = self.persist(unit, batch, fresh)
-        except WorkbenchError as exc:
-            return self.fail(unit, result, exc, worker.name, t0)
-        t4 = self.now()
-        result.total_pages, result.fetched = page.total_pages, len(page.records)
-        return self.finish(result, batch, fresh, outcome, worker.name, (t0, t1, t2, t2, t3, t4))
-
-    def finish(
-        self,
-        result: UnitResult,
-        batch: ProcessedBatch,
-        fresh: list[ProcessedRecord],
-        outcome: Any,
-        worker: str,
-        marks: Marks,
-        *,
-        batch_pages: int = 1,
-    ) -> UnitResult:
-        """Fill a unit's counts, stage timings and span (shared by every mode).
-
-        A page persisted in a batch of ``batch_pages`` gets the batch's dedup and write
-        interval in its span, and a share of their time in its stage seconds, so stage
-        seconds still add up to the time spent over the run.
-        """
-        t0, t1, t2, t3, t4, t5 = marks
-        result.inserted = outcome.inserted
-        result.updated = outcome.updated
-        result.unchanged = outcome.unchanged + len(batch.records) - len(fresh)
-        result.rejected = len(batch.rejects)
-        result.stage_seconds = {
-            "fetch": t1 - t0,
-            "process": t2 - t1,
-            "dedup": (t4 - t3) / batch_pages,
-            "persist": (t5 - t4) / batch_pages,
-        }
-        result.span = PageSpan(result.resource, result.page, worker, (t0, t1), (t1, t2), (t4, t5))
-        result.cache_available = self.cache_available()
-        return result
-
-    def fail(
-        self, unit: WorkUnit, result: UnitResult, exc: Exception, worker: str, t0: float
-    ) -> UnitResult:
-        """Record a page that failed after its retries; the run goes on without it."""
-        result.error = f"{type(exc).__name__}: {exc}"
-        result.span = PageSpan(unit.resource, unit.page, worker, (t0, self.now()))
-        result.cache_available = self.cache_available()
-        log.error("page failed", extra={"resource": unit.resource, "page": unit.page})
-        try:
-            self.store.record_failure(
-                self.source.name, unit.resource, unit.ref, result.error, run_id=self.run_id
-            )
-        except WorkbenchError:
-            log.exception("could not record the failed page %s", unit.ref)
-        return result
+    def failed(self, page: ReadyPage, exc: Exception) -> ReadyPage:
+        """Keep why a page failed; an error outside our hierarchy is a bug, logged in full."""
+        page.error = f"{type(exc).__name__}: {exc}"
+        page.marks = (page.marks[0], self.now())
+        if not isinstance(exc, WorkbenchError):
+            log.error("unexpected error handling a page", exc_info=exc)
+        return page
 
     # --- the runner -------------------------------------------------------------------------
 
     @abstractmethod
-    def schedule(self, units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
-        """Handle every unit and yield each result: the only thing a mode decides."""
+    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+        """Handle every job and yield each ready page: the only thing a mode decides."""
 
-    def plan_follow_ups(self, first_results: list[UnitResult]) -> Iterator[WorkUnit]:
-        """Yield the units learnt from the first pages (pages 2..N of each resource)."""
-        for result in first_results:
-            if result.page == 1:
-                yield from self.source.follow_up_units(
-                    result.resource, result.total_pages, self.max_pages
-                )
+    def executor(self) -> contextlib.AbstractContextManager[Any]:
+        """Return what ``schedule`` may run jobs on for a whole run, as ``self.pool``.
+
+        Nothing by default; a mode whose workers are costly to start (processes) opens them
+        here once, for the first pages and the rest alike.
+        """
+        return contextlib.nullcontext()
+
+    def jobs(self, units: Iterable[WorkUnit]) -> Iterator[Job]:
+        """Pair each unit with its cached response, ``LOOKUP_CHUNK`` units per round trip."""
+        cache = self.cache if self.source.cacheable else None
+        iterator = iter(units)
+        while chunk := list(itertools.islice(iterator, LOOKUP_CHUNK)):
+            with bind_context(**units_context(chunk)):
+                cached = cache.get_responses([unit.ref for unit in chunk]) if cache else []
+            yield from itertools.starmap(Job, itertools.zip_longest(chunk, cached))
 
     def first_units(self) -> list[WorkUnit]:
         """Return every resource's first units (for an API: page 1, which tells the total)."""
         return [unit for resource in self.resources for unit in self.source.first_units(resource)]
+
+    def plan_follow_ups(self, first: Iterable[ReadyPage]) -> Iterator[WorkUnit]:
+        """Yield the units learnt from the first pages (pages 2..N of each resource)."""
+        for page in first:
+            if page.unit.page == 1:
+                yield from self.source.follow_up_units(
+                    page.unit.resource, page.total_pages, self.max_pages
+                )
+
+    def writer(self) -> PageWriter:
+        """Return the run's writer: batches of ``batch_rows``, on this ingestor's store."""
+        return PageWriter(
+            self.store,
+            self.cache,
+            source=self.source.name,
+            run_id=self.run_id,
+            retrying=self.retrying,
+            clock=self.now,
+            batch_rows=self.batch_rows,
+        )
+
+    def results(self, writer: PageWriter) -> Iterator[UnitResult]:
+        """Yield every page's result as it lands: the first pages at once, then the rest."""
+        first = list(self.schedule(self.jobs(self.first_units())))
+        for page in first:
+            yield from writer.add(page)
+        yield from writer.flush()  # the page count is known: show progress before the rest
+        rest = self.schedule(self.jobs(self.plan_follow_ups(first)))
+        try:
+            for page in rest:
+                yield from writer.add(page)
+            yield from writer.flush()
+        finally:
+            rest.close()  # stop the mode's workers now, not whenever the generator is freed
 
     def run(self, progress: Callable[[UnitResult], None] | None = None) -> RunReport:
         """Ingest every resource and return the report; the run is saved in ``ingest_runs``.
@@ -275,34 +266,49 @@ class Ingestor(ABC):
         report = RunReport(self.run_id, self.mode, self.source.name, self.resources)
         report.completed = False
         self._started = time.perf_counter()
-        self.store.ensure_schema()
-        self.forget_unbacked_dedup()
-        self.store.start_run(self.run_id, self.mode, self.source.name, list(self.resources))
-        try:
-            first = list(self.schedule(self.first_units()))
-            follow_ups = self.schedule(self.plan_follow_ups(first))
+        redis_retries = self._redis_retries()
+        with bind_context(run_id=self.run_id, mode=self.mode, source=self.source.name):
+            self.store.ensure_schema()
+            self.forget_unbacked_dedup()
+            self.store.start_run(self.run_id, self.mode, self.source.name, list(self.resources))
             try:
-                for result in itertools.chain(first, follow_ups):
-                    report.add(result)
-                    if progress is not None:
-                        progress(result)
+                with (
+                    self.executor() as self.pool,
+                    contextlib.closing(self.results(self.writer())) as results,
+                ):
+                    for result in results:
+                        report.add(result)
+                        if progress is not None:
+                            progress(result)
+                report.completed = True
             finally:
-                # Stop the workers now, not whenever the traceback that holds them is freed.
-                getattr(follow_ups, "close", lambda: None)()
-            report.completed = True
-        finally:
-            report.seconds = time.perf_counter() - self._started
-            report.cache_available = self.cache_available()
-            status = "ok" if report.ok else "failed"
-            self.store.finish_run(self.run_id, status, report.summary())
+                self.pool = None
+                report.seconds = time.perf_counter() - self._started
+                report.cache_available = self.cache_available()
+                report.add_retries({"redis": self._redis_retries() - redis_retries})
+                status = "ok" if report.ok else "failed"
+                self.store.finish_run(self.run_id, status, report.summary())
         return report
+
+    def forget_unbacked_dedup(self) -> None:
+        """Forget what Redis saw of resources Postgres has no rows of (a reset database)."""
+        if self.cache is None:
+            return
+        for resource in self.resources:
+            if self.store.count(self.source.name, resource) == 0:
+                self.cache.forget(self.source.name, resource)  # else dedup drops every record
+
+    def _redis_retries(self) -> int:
+        """Return how many times the Redis client has retried a command so far."""
+        return 0 if self.cache is None else self.cache.stats.retries
 
     def cache_available(self) -> bool:
         """Tell whether Redis answered at the end of the run (no cache at all counts as yes)."""
         return self.cache is None or not self.cache.availability.is_down
 
     def close(self) -> None:
-        """Release the store's connections and the cache's client."""
-        self.store.close()
-        if self.cache is not None:
-            self.cache.close()
+        """Release the store's connections and the cache's client, if they were opened."""
+        if "store" in self.__dict__:
+            self.store.close()
+        if self.__dict__.get("cache") is not None:
+            self.cache.close()  # type: ignore[union-attr]

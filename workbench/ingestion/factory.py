@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from workbench.config import Settings
 from workbench.db.connections import Connections
-from workbench.ingestion import Ingestor, RetryOptions, ingestor_class
+from workbench.ingestion.base import Ingestor
+from workbench.ingestion.modes import ingestor_class
+from workbench.ingestion.workers import RetryOptions
 from workbench.sources.http_api import HttpApiSource
+
+#: Postgres connections an ingestor's store may hold: the writer's, and one for the run's
+#: bookkeeping (every mode writes from the calling thread, whatever it schedules).
+POOL_SIZE = 2
 
 
 def build_ingestor(
-    settings: Settings, *, source_name: str | None = None, cpu_cost: int = 0
+    settings: Settings,
+    *,
+    source_name: str | None = None,
+    cpu_cost: int = 0,
+    cache_namespace: str = "wb",
 ) -> Ingestor:
     """Build the ingestor a ``Settings`` describes, starting the embedded services if needed."""
     postgres_dsn, redis_url = settings.postgres_dsn, settings.redis_url
@@ -19,17 +29,12 @@ def build_ingestor(
         services = ensure_services()
         postgres_dsn = postgres_dsn or services.postgres_dsn
         redis_url = redis_url or services.redis_url
-    mode = settings.mode
-    # Each thread may hold a connection while it writes; the event loop writes from a small
-    # thread pool; a worker process writes from its one thread.
-    pool_size = {"threaded": settings.concurrency, "multiprocess": 1}.get(
-        mode, min(settings.concurrency, 8)
-    )
     connections = Connections(
         postgres_dsn,
         redis_url if settings.use_cache else None,
         cache_ttl_s=settings.cache_ttl_s,
-        pool_size=pool_size,
+        pool_size=POOL_SIZE,
+        cache_namespace=cache_namespace,
     )
     source = HttpApiSource(
         settings.base_url,
@@ -37,7 +42,7 @@ def build_ingestor(
         timeout_s=settings.timeout_s,
         name=source_name,
     )
-    return ingestor_class(mode)(
+    return ingestor_class(settings.mode)(
         source,
         connections,
         resources=settings.resources,
@@ -46,4 +51,5 @@ def build_ingestor(
         workers=settings.workers,
         retry_options=RetryOptions(attempts=settings.retry_attempts),
         cpu_cost=cpu_cost,
+        batch_rows=settings.batch_rows,
     )

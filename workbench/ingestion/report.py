@@ -22,6 +22,8 @@ class PageSpan:
     worker: str
     fetch: tuple[float, float]
     process: tuple[float, float] | None = None
+    #: The batch's dedup and persist: shared by every page written in the same batch.
+    dedup: tuple[float, float] | None = None
     persist: tuple[float, float] | None = None
 
 
@@ -37,7 +39,8 @@ class UnitResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    retries: int = 0
+    #: Retries by stage (fetch, persist); a batch's persist retries count on its first page.
+    retries: dict[str, int] = field(default_factory=dict)
     cache_hit: bool = False
     #: Whether the worker's Redis answered when the unit ended (True when running without).
     cache_available: bool = True
@@ -62,6 +65,8 @@ class RunReport:
     unchanged: int = 0
     rejected: int = 0
     retries: int = 0
+    #: Retries by stage: fetch (HTTP), persist (Postgres) and redis (its client's reconnects).
+    retries_by_stage: dict[str, int] = field(default_factory=dict)
     cache_hits: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -79,7 +84,7 @@ class RunReport:
         self.updated += result.updated
         self.unchanged += result.unchanged
         self.rejected += result.rejected
-        self.retries += result.retries
+        self.add_retries(result.retries)
         self.cache_hits += int(result.cache_hit)
         for stage, seconds in result.stage_seconds.items():
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
@@ -94,6 +99,13 @@ class RunReport:
             )
         if result.span is not None:
             self.spans.append(result.span)
+
+    def add_retries(self, retries: dict[str, int]) -> None:
+        """Count retries by stage into the totals."""
+        for stage, count in retries.items():
+            if count:
+                self.retries_by_stage[stage] = self.retries_by_stage.get(stage, 0) + count
+                self.retries += count
 
     @property
     def ok(self) -> bool:

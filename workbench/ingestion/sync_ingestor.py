@@ -1,25 +1,25 @@
 """Sync mode: one ``requests.Session``, one page after another.
 
 The baseline every other mode is measured against: simple, predictable, and idle while it
-waits for the network or the database.
+waits for the network or the database. Its pages reach the writer one by one; the writer
+batches them like every mode's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from workbench.ingestion.base import Ingestor, Worker
-from workbench.ingestion.report import UnitResult
-from workbench.sources.source import WorkUnit
+from workbench.ingestion.base import Ingestor, Job, ReadyPage, Worker
 
 
 class SyncIngestor(Ingestor):
-    """Handle units sequentially in the calling thread."""
+    """Handle jobs one after another in the calling thread."""
 
     mode = "sync"
 
-    def schedule(self, units: Iterable[WorkUnit]) -> Iterator[UnitResult]:
-        """Handle each unit in turn with one session."""
-        worker = Worker("main", self.source.open_session())
-        for unit in units:
-            yield self.handle(unit, worker)
+    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+        """Handle each job in turn with one session."""
+        with self.source.session() as session:
+            worker = Worker("main", session)
+            for job in jobs:
+                yield self.handle(job, worker)

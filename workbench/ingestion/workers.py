@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from workbench.processing import Processor
 from workbench.retry import retry
+from workbench.sources.source import Source
 
-__all__ = ["RetryOptions", "RetryWrappers", "Worker"]
+__all__ = ["RetryOptions", "RetryWrappers", "ThreadWorkers", "Worker"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,40 @@ class Worker:
         if resource not in self.processors:
             self.processors[resource] = Processor(resource, cpu_cost=cpu_cost)
         return self.processors[resource]
+
+
+class ThreadWorkers:
+    """One ``Worker`` per thread of a pool, each with its own session, all closed at the end.
+
+    A ``requests.Session`` must not be shared between threads; one each also means one
+    keep-alive connection each.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._local = threading.local()
+        self._sessions = contextlib.ExitStack()
+        self._lock = threading.Lock()
+
+    def current(self) -> Worker:
+        """Return this thread's worker, made (with its session) on its first call."""
+        worker: Worker | None = getattr(self._local, "worker", None)
+        if worker is None:
+            with self._lock:  # ExitStack is not thread-safe
+                session = self._sessions.enter_context(self.source.session())
+            worker = self._local.worker = Worker(threading.current_thread().name, session)
+        return worker
+
+    def __enter__(self) -> ThreadWorkers:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._sessions.close()
 
 
 class RetryWrappers:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +96,24 @@ class Source(ABC):
     async def aopen_session(self, concurrency: int) -> Any:
         """Return a per-run async session (None when the source needs none)."""
         return None
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        """Yield a worker's blocking session and close it afterwards (None: needs none)."""
+        opened = self.open_session()
+        try:
+            yield opened
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
+
+    @asynccontextmanager
+    async def asession(self, concurrency: int) -> AsyncIterator[Any]:
+        """Yield a run's async session for ``concurrency`` tasks and close it afterwards."""
+        opened = await self.aopen_session(concurrency)
+        try:
+            yield opened
+        finally:
+            if opened is not None:
+                await opened.close()

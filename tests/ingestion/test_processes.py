@@ -1,10 +1,13 @@
+"""Process pools: warm workers from a fork server, set up like their parent."""
+
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 
 import pytest
 
-from workbench.ingestion.multiprocess_ingestor import PRELOAD, worker_context
+from workbench.ingestion.processes import PRELOAD, worker_context
 
 
 class TestWorkerContext:
@@ -17,12 +20,9 @@ class TestWorkerContext:
         """Workers are forked from a fork server that has imported the worker's modules."""
         context = worker_context()
         assert context.get_start_method() == "forkserver"
-        assert "workbench.ingestion.multiprocess_ingestor" in PRELOAD
-        assert "workbench.db.postgres" in PRELOAD
+        assert "workbench.ingestion.processes" in PRELOAD
 
     def test_preloaded_modules_exist(self) -> None:
         """Every preloaded module imports, so the fork server starts."""
-        import importlib
-
         for name in PRELOAD:
             assert importlib.import_module(name) is not None
