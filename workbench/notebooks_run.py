@@ -11,12 +11,18 @@ import time
 from pathlib import Path
 
 
-def run_all(folder: Path) -> int:
-    """Execute every ``NN-*.ipynb`` in ``folder`` in place; return how many failed."""
+def run_all(folder: Path, names: list[str] | None = None) -> int:
+    """Execute every ``NN-*.ipynb`` in ``folder`` (or those ``names`` start) in place.
+
+    Returns how many failed.
+    """
     import papermill
 
     failures = 0
-    for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+    paths = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+    if names:
+        paths = [p for p in paths if any(p.name.startswith(name) for name in names)]
+    for path in paths:
         started = time.perf_counter()
         try:
             papermill.execute_notebook(
@@ -31,10 +37,13 @@ def run_all(folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the notebooks of the folder given (default ``notebooks``); exit 1 on a failure."""
+    """Run ``[FOLDER [NAME ...]]`` (default: every notebook of ``notebooks``); 1 on a failure.
+
+    ``python -m workbench.notebooks_run notebooks 00 09`` re-executes notebooks 00 and 09 only.
+    """
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "notebooks")
-    return 1 if run_all(folder) else 0
+    return 1 if run_all(folder, args[1:]) else 0
 
 
 if __name__ == "__main__":
