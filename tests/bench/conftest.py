@@ -9,7 +9,12 @@ import pytest
 
 from workbench.bench.runner import Result, Sample, summarise
 from workbench.bench.scenarios import Case
+from workbench.bench.targets import Target, load_targets
 from workbench.services import Services
+from workbench.services.common import project_root
+
+#: The project's own targets, which the summary tests judge runs by.
+PROJECT_TARGETS = project_root() / "benchmarks" / "targets.toml"
 
 ResultOf = Callable[..., Result]
 
@@ -45,3 +50,9 @@ def rate_result() -> ResultOf:
 def bench_services(postgres_dsn: str, redis_url: str) -> Services:
     """The test database and the test Redis database, as the benchmark's services."""
     return Services(postgres_dsn, redis_url, "environment", "environment")
+
+
+@pytest.fixture(scope="session")
+def targets() -> list[Target]:
+    """The project's targets, as ``benchmarks/targets.toml`` states them."""
+    return load_targets(PROJECT_TARGETS)

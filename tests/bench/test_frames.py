@@ -5,9 +5,8 @@ from collections.abc import Callable
 import pytest
 
 from workbench.bench.frames import headline_frame, scenario_frame, targets_frame
-from workbench.bench.notes import WHAT_LIMITS
 from workbench.bench.runner import Result
-from workbench.bench.targets import MISSED, evaluate
+from workbench.bench.targets import MISSED, Target, evaluate
 
 RateResult = Callable[..., Result]
 
@@ -38,13 +37,16 @@ class TestFrames:
         """Without end-to-end results the headline frame is empty."""
         assert headline_frame([]).empty
 
-    def test_targets_show_what_limits_a_missed_one(self, rate_result: RateResult) -> None:
+    def test_targets_show_what_limits_a_missed_one(
+        self, rate_result: RateResult, targets: list[Target]
+    ) -> None:
         """A missed target's row carries its limits note; the others leave it blank."""
         frame = targets_frame(
-            evaluate([rate_result("dedup", "smismember", 1000, kind="dedup", unit="keys")])
+            evaluate(targets, [rate_result("dedup", "smismember", 1000, kind="dedup", unit="keys")])
         )
         dedup = frame.loc["Redis dedup batched (SMISMEMBER)"]
-        assert dedup["status"] == MISSED and dedup["limits"] == WHAT_LIMITS["dedup"]
+        limits = next(target.limits for target in targets if target.key == "dedup")
+        assert dedup["status"] == MISSED and dedup["limits"] == limits
         assert (frame.drop(index=dedup.name)["limits"] == "").all()
 
     def test_a_scenario_frame_lists_its_cases_only(self, rate_result: RateResult) -> None:

@@ -10,8 +10,8 @@ from workbench.bench.scenarios import (
     cases,
     parse_scenarios,
 )
-from workbench.config import MODES
 from workbench.errors import ConfigError
+from workbench.ingestion import DEFAULT_BATCH_ROWS, MODES
 
 
 class TestPlans:
@@ -119,6 +119,20 @@ class TestCases:
         without = cases(QUICK, ("limits",), peer=False)
         assert [c.mode for c in with_peer] == ["http_limit", "copy_limit", "dlt"]
         assert [c.mode for c in without] == ["http_limit", "copy_limit"]
+
+    def test_batching_compares_each_mode_with_itself(self) -> None:
+        """Every mode twice on the same load: a transaction per page, then the default batches."""
+        found = cases(FULL, ("batching",))
+        assert [(c.mode, c.batch_rows) for c in found] == [
+            (mode, rows) for mode in MODES for rows in (1, DEFAULT_BATCH_ROWS)
+        ]
+        assert {c.size for c in found} == {FULL.batching_records}
+        assert {c.label for c in found if c.batch_rows == 1} == {f"{m} (batch 1)" for m in MODES}
+
+    def test_every_other_ingestion_uses_the_default_batches(self) -> None:
+        """Outside the batching comparison, every mode writes with the same batch size."""
+        others = [c for c in cases(FULL) if c.kind.startswith("ingest")]
+        assert {c.batch_rows for c in others if c.scenario != "batching"} == {DEFAULT_BATCH_ROWS}
 
     def test_persist_measures_the_upsert_both_ways(self) -> None:
         """Persistence has every strategy on new rows, the upsert updating, and raw COPY."""

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.bench.notes import WHAT_LIMITS
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result
 from workbench.bench.summary import headline, render_summary, table
-from workbench.bench.targets import TARGETS, evaluate
+from workbench.bench.targets import Target, evaluate, load_targets
+from workbench.services.common import project_root
+
+TARGETS: list[Target] = load_targets(project_root() / "benchmarks" / "targets.toml")
 
 RateResult = Callable[..., Result]
 ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.1", "9.1.0", "1.31.0")
@@ -35,7 +37,7 @@ def render(results: list[Result], plan: str = "full") -> str:
     """Render a summary of ``results``."""
     return render_summary(
         results,
-        evaluate(results),
+        evaluate(TARGETS, results),
         title="t",
         plan=plan,
         environment=ENV,
@@ -75,7 +77,7 @@ class TestTargets:
         """Each target's title appears with its verdict, measured or not."""
         results = run(rate_result)
         text = render(results)
-        for outcome in evaluate(results):
+        for outcome in evaluate(TARGETS, results):
             assert f". {outcome.title}" in text
         assert text.count("- measured: ") == len(TARGETS)
 
@@ -84,12 +86,19 @@ class TestTargets:
         text = render(run(rate_result))
         section = text.split("Async end to end within 2x")[1].split("###")[0]
         assert "**MISSED**" in section
-        assert f"- limits: {WHAT_LIMITS['e2e_vs_limit']}" in section
+        limits = next(target.limits for target in TARGETS if target.key == "e2e_vs_limit")
+        assert f"- limits: {limits}" in section
 
     def test_quick_runs_label_the_smaller_versions(self, rate_result: RateResult) -> None:
         """A quick plan's targets say they are the smaller versions."""
         assert "(quick run: the smaller version)" in render(run(rate_result), plan="quick")
         assert "quick run" not in render(run(rate_result))
+
+    def test_without_targets_there_is_no_targets_section(self, rate_result: RateResult) -> None:
+        """A run judged by no targets (a plain install) has no targets section."""
+        results = run(rate_result)
+        text = render_summary(results, [], title="t", plan="full", environment=ENV, charts=[])
+        assert "## Speed targets" not in text and "## Headline" in text
 
     def test_charts_are_linked(self, rate_result: RateResult) -> None:
         """The charts given are linked as images."""

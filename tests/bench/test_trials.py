@@ -6,8 +6,8 @@ from workbench.bench.context import BenchContext, scratch_source
 from workbench.bench.runner import IncompleteRunError, measure
 from workbench.bench.scenarios import Case
 from workbench.bench.trials import ChildIngestTrial, IngestTrial, check_complete
-from workbench.config import MODES
 from workbench.db.postgres import PostgresStore
+from workbench.ingestion import MODES
 from workbench.services import Services
 
 

@@ -13,8 +13,9 @@ import pytest
 from workbench.bench.results import COLUMNS, RESULTS_FILE, load_results, read_rows
 from workbench.bench.scenarios import SCENARIOS
 from workbench.bench.suite import PEER_SKIPPED
-from workbench.bench.targets import TARGETS, evaluate
-from workbench.config import MODES
+from workbench.bench.targets import evaluate, load_targets
+from workbench.commands.bench import DEFAULT_TARGETS
+from workbench.ingestion import MODES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -73,9 +74,10 @@ def check_summary(folder: Path) -> None:
     text = (folder / "summary.md").read_text()
     results = load_results(read_rows(folder))
     assert "## Headline" in text and "| async |" in text
-    for outcome in evaluate(results):
+    targets = load_targets(DEFAULT_TARGETS)
+    for outcome in evaluate(targets, results):
         assert f". {outcome.title} (quick run: the smaller version)" in text
-    assert text.count("- measured: ") == len(TARGETS)
+    assert text.count("- measured: ") == len(targets)
     assert PEER_SKIPPED in text or "| peer: dlt rest_api |" in text
     assert "![timeline-async.png](timeline-async.png)" in text
 

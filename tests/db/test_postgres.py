@@ -312,7 +312,7 @@ class TestPool:
 
     def test_busy_pool_times_out(self, store: PostgresStore) -> None:
         """When every connection stays checked out, a caller gets a transient error, not a hang."""
-        store.pool_timeout = 0.05
+        store.pool.timeout = 0.05
         store.ensure_schema()
         with (
             store._transaction(),

@@ -2,7 +2,7 @@
 
 * ``headline.png``: records/s of every mode next to the limits and the peer;
 * ``io.png``: records/s against concurrency, a panel per added latency, a line per mode;
-* ``cpu.png``, ``persist.png``, ``dedup.png``: one bar per mode or strategy;
+* ``cpu.png``, ``persist.png``, ``dedup.png``, ``batching.png``: a bar per mode or strategy;
 * ``growth.png``: time per record and peak memory against the number of records;
 * ``timeline-<mode>.png``: each page's fetch, processing and write over time, a row per worker.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from workbench.bench.runner import Result
 from workbench.bench.summary import headline
-from workbench.config import MODES
+from workbench.ingestion.modes import MODES
 from workbench.plots import throughput_bars, timeline
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ _BARS = {
     "cpu": "CPU-heavy processing: records/s",
     "persist": "Postgres insert strategies: rows/s",
     "dedup": "Redis dedup strategies: keys/s",
+    "batching": "A transaction per page (batch 1) or batches: records/s",
 }
 
 

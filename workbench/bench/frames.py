@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from workbench.bench.notes import WHAT_LIMITS
 from workbench.bench.runner import Result
 from workbench.bench.summary import case_row, headline
 from workbench.bench.targets import MISSED, TargetOutcome
@@ -46,7 +45,7 @@ def targets_frame(outcomes: Sequence[TargetOutcome]) -> pd.DataFrame:
             "bound": o.bound,
             "status": o.status,
             "compared": o.detail,
-            "limits": WHAT_LIMITS.get(o.key, "...") if o.status == MISSED else "",
+            "limits": (o.target.limits or "...") if o.status == MISSED else "",
         }
         for o in outcomes
     ]

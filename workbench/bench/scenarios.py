@@ -1,7 +1,8 @@
 """What ``workbench bench`` measures: a plan (full or quick sizes) and the cases it expands to.
 
-Everything here is pure data: a ``Plan`` holds the sizes, ``cases(plan, scenarios)`` lists
-the ``Case`` objects to measure, in order. Running them is ``workbench.bench.runner``'s job.
+Everything here is pure data: a ``Plan`` (``workbench.bench.plans``) holds the sizes,
+``cases(plan, scenarios)`` lists the ``Case`` objects to measure, in order. Running them is
+``workbench.bench.runner``'s job.
 
 Scenarios:
 
@@ -10,6 +11,8 @@ Scenarios:
 * ``cpu``: CPU-heavy processing (``cpu_cost``), so threads against processes shows the GIL;
 * ``persist``: the insert strategies of ``workbench.db.insert_strategies``, and raw COPY;
 * ``dedup``: the Redis membership strategies of ``workbench.db.redis_dedup``;
+* ``batching``: every mode with a transaction per page (``batch_rows=1``) and with the
+  default batches, on the same load: what batching alone is worth, apart from scheduling;
 * ``growth``: every mode at growing sizes, each run in a child process for its peak memory;
 * ``limits``: the HTTP limit (raw aiohttp fetch), the DB limit (raw COPY) and the peer (dlt)
   on the end-to-end load, the growth case the headline table and the targets compare with.
@@ -18,94 +21,21 @@ Scenarios:
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from workbench.config import MODES
+from workbench.bench.plans import CORES, FULL, QUICK, LatencyCase, Plan
 from workbench.db.insert_strategies import STRATEGIES
 from workbench.db.redis_dedup import DEDUP_STRATEGIES
 from workbench.errors import ConfigError
+from workbench.ingestion.modes import MODES
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
 
-SCENARIOS = ("io", "cpu", "persist", "dedup", "growth", "limits")
+# The plans (sizes) are data of their own; re-exported here, where cases are made of them.
 
-#: Worker processes for the CPU and growth scenarios: one per core.
-CORES = os.cpu_count() or 2
-
-
-@dataclass(frozen=True)
-class LatencyCase:
-    """The latency target's load: ``pages`` of ``page_size`` at ``latency_ms``, ``concurrency``."""
-
-    latency_ms: float = 50.0
-    pages: int = 500
-    page_size: int = 10
-    concurrency: int = 50
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Sizes and repetitions of one benchmark run (``FULL`` or ``QUICK``, maybe scaled)."""
-
-    quick: bool = False
-    reps: int = 3
-    size_factor: float = 1.0
-    io_latencies_ms: tuple[float, ...] = (0.0, 20.0, 100.0)
-    io_concurrency: tuple[int, ...] = (4, 16, 64)
-    #: Processes of the multiprocess I/O cases: each is an interpreter to start, so beyond
-    #: two per core they only add start-up time on a small machine.
-    io_workers: tuple[int, ...] = (2, 4)
-    io_pages: int = 50
-    io_page_size: int = 10
-    latency_case: LatencyCase = LatencyCase()
-    cpu_records: int = 10_000
-    cpu_cost: int = 2_000
-    persist_rows: int = 30_000
-    write_batch: int = 1_000
-    dedup_keys: int = 50_000
-    growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
-    e2e_records: int = 100_000
-    page_size: int = 100
-    concurrency: int = 16
-    warmup_pages: int = 5
-
-    def scaled(self, factor: float) -> Plan:
-        """Return this plan with every record, row, key and page count multiplied by ``factor``."""
-        if not (math.isfinite(factor) and 0 < factor <= 10):
-            raise ConfigError(f"--size-factor: expected a number in (0, 10], got {factor}")
-
-        def pages(n: int) -> int:
-            return max(2, round(n * factor))
-
-        def records(n: int, page_size: int) -> int:
-            return pages(n // page_size) * page_size
-
-        return replace(
-            self,
-            size_factor=self.size_factor * factor,
-            io_pages=pages(self.io_pages),
-            latency_case=replace(self.latency_case, pages=pages(self.latency_case.pages)),
-            cpu_records=records(self.cpu_records, self.page_size),
-            persist_rows=max(10, round(self.persist_rows * factor)),
-            dedup_keys=max(10, round(self.dedup_keys * factor)),
-            growth_sizes=tuple(records(n, self.page_size) for n in self.growth_sizes),
-            e2e_records=records(self.e2e_records, self.page_size),
-        )
-
-    def with_reps(self, reps: int) -> Plan:
-        """Return this plan with ``reps`` timed repetitions per case (at least 3)."""
-        if reps < 3:
-            raise ConfigError(f"--reps: expected at least 3 repetitions, got {reps}")
-        return replace(self, reps=reps)
-
-    @property
-    def label(self) -> str:
-        """Name the plan in results: ``full``, ``quick``, with the size factor when not 1."""
-        name = "quick" if self.quick else "full"
-        return name if self.size_factor == 1 else f"{name} x{self.size_factor:g}"
+SCENARIOS = ("io", "cpu", "persist", "dedup", "batching", "growth", "limits")
 
 
 @dataclass(frozen=True)
@@ -155,7 +85,11 @@ class Case:
     @property
     def label(self) -> str:
         """Return the mode or strategy as tables and charts show it."""
-        return f"{self.mode} (update)" if self.update else self.mode
+        if self.update:
+            return f"{self.mode} (update)"
+        if self.batch_rows != DEFAULT_BATCH_ROWS:
+            return f"{self.mode} (batch {self.batch_rows})"
+        return self.mode
 
     @property
     def pages(self) -> int:
@@ -175,22 +109,6 @@ class Case:
         if self.kind != "ingest" or not self.latency_ms:
             return None
         return self.latency_ms / 1000 * self.pages / self.in_flight
-
-
-#: The full run: about 15 minutes on two cores.
-FULL = Plan()
-#: The quick run: fewer cases and smaller sizes (the targets' smaller versions), still 3 reps.
-QUICK = Plan(
-    quick=True,
-    io_concurrency=(16,),
-    io_workers=(4,),
-    io_pages=20,
-    cpu_records=3_000,
-    persist_rows=10_000,
-    dedup_keys=20_000,
-    growth_sizes=(1_000, 10_000),
-    e2e_records=10_000,
-)
 
 
 def parse_scenarios(text: str) -> tuple[str, ...]:
@@ -280,6 +198,16 @@ def _dedup_cases(plan: Plan) -> list[Case]:
     ]
 
 
+def _batching_cases(plan: Plan) -> list[Case]:
+    """Every mode with a transaction per page, then with the default batches, same load."""
+    size = plan.batching_records
+    return [
+        _ingest(plan, "batching", mode, size, batch_rows=rows)
+        for mode in MODES
+        for rows in (1, DEFAULT_BATCH_ROWS)
+    ]
+
+
 def _growth_cases(plan: Plan) -> list[Case]:
     """Every mode at every growth size, in a child process (peak memory), sizes ascending."""
     return [
@@ -304,6 +232,7 @@ _BUILDERS = {
     "cpu": _cpu_cases,
     "persist": _persist_cases,
     "dedup": _dedup_cases,
+    "batching": _batching_cases,
     "growth": _growth_cases,
     "limits": _limit_cases,
 }

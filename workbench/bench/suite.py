@@ -32,7 +32,7 @@ from workbench.bench.runner import Result, Trial, measure, summarise
 from workbench.bench.scenarios import Case, Plan, cases
 from workbench.bench.stores import DedupTrial, WriteTrial
 from workbench.bench.summary import render_summary
-from workbench.bench.targets import evaluate
+from workbench.bench.targets import Target, evaluate
 from workbench.bench.trials import ChildIngestTrial, IngestTrial
 from workbench.errors import WorkbenchError
 from workbench.services import Services, ensure_services
@@ -96,6 +96,7 @@ def run_benchmark(
     *,
     services: Services | None = None,
     progress: bool = True,
+    targets: Sequence[Target] = (),
 ) -> RunOutcome:
     """Measure every case of ``scenarios``, append each to ``folder``, then write the summary."""
     services = services or ensure_services()
@@ -119,7 +120,7 @@ def run_benchmark(
     finally:
         if bar is not None:
             bar.close()
-    write_summary(folder, notes=outcome.failures)
+    write_summary(folder, notes=outcome.failures, targets=targets)
     return outcome
 
 
@@ -145,7 +146,9 @@ def _run_case(
     return result
 
 
-def write_summary(folder: Path, *, notes: Sequence[str] = ()) -> Path:
+def write_summary(
+    folder: Path, *, notes: Sequence[str] = (), targets: Sequence[Target] = ()
+) -> Path:
     """Render summary.md and the charts from everything the folder's results.csv holds."""
     rows = read_rows(folder)
     results = load_results(rows)
@@ -161,7 +164,7 @@ def write_summary(folder: Path, *, notes: Sequence[str] = ()) -> Path:
         all_notes.insert(0, PEER_SKIPPED)
     text = render_summary(
         results,
-        evaluate(results),
+        evaluate(targets, results),
         title=folder.name,
         plan=rows[-1]["plan"],
         environment=environment,

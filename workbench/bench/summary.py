@@ -1,7 +1,8 @@
-"""``summary.md``: the headline table, a section per speed target, a table per scenario.
+"""``summary.md``: the headline table, a section per target, a table per scenario.
 
 Rendered from the results read back from ``results.csv`` (so a folder filled by several
-invocations is summarised whole) and the charts found next to it.
+invocations is summarised whole), the targets' verdicts (``benchmarks/targets.toml``, when
+given) and the charts found next to it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.bench.notes import WHAT_LIMITS
+from workbench.bench.measures import find
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result, Spread
-from workbench.bench.targets import MISSED, TargetOutcome, find
-from workbench.config import MODES
+from workbench.bench.targets import MISSED, TargetOutcome
+from workbench.ingestion.modes import MODES
 
 __all__ = [
     "HeadlineRow",
@@ -131,7 +132,7 @@ def _target_section(number: int, outcome: TargetOutcome, quick: bool) -> str:
         f"- {outcome.detail}",
     ]
     if outcome.status == MISSED:
-        lines.append(f"- limits: {WHAT_LIMITS.get(outcome.key, '...')}")
+        lines.append(f"- limits: {outcome.target.limits or '...'}")
     return "\n".join(lines) + "\n"
 
 
@@ -205,7 +206,7 @@ def render_summary(
         "## Headline\n",
         headline_table(results),
         *(f"![{name}]({name})\n" for name in charts if name.startswith("headline")),
-        "## Speed targets\n",
+        *(["## Speed targets\n"] if outcomes else []),
         "\n".join(_target_section(i, o, quick) for i, o in enumerate(outcomes, 1)),
         "## Scenarios\n",
         _scenario_tables(results),

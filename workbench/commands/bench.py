@@ -5,7 +5,8 @@
     workbench bench --scenario io,cpu    # only some scenarios
     workbench bench --out DIR            # where results.csv, summary.md and the PNGs go
 
-Scenarios: io, cpu, persist, dedup, growth, limits (see ``workbench.bench.scenarios``). A
+Scenarios: see ``workbench.bench.scenarios``. The summary judges the targets of
+``benchmarks/targets.toml`` (``--targets`` names another file, ``--targets ''`` none). A
 full run of every scenario writes ``benchmarks/results/<timestamp>/``, a folder meant to be
 committed as a reference run; quick, scaled or partial runs write
 ``benchmarks/results/local-<timestamp>/``, which git ignores. Rows are appended to
@@ -22,9 +23,13 @@ from pathlib import Path
 
 from workbench.bench.results import run_folder_name
 from workbench.bench.scenarios import FULL, QUICK, SCENARIOS, parse_scenarios
+from workbench.bench.targets import load_targets
 from workbench.services.common import project_root
 
-__all__ = ["default_folder", "register"]
+__all__ = ["DEFAULT_TARGETS", "default_folder", "register"]
+
+#: The project's targets, when running from a checkout (a plain install has none).
+DEFAULT_TARGETS = project_root() / "benchmarks" / "targets.toml"
 
 
 def default_folder(*, local: bool, now: dt.datetime | None = None) -> Path:
@@ -43,7 +48,8 @@ def _bench(args: argparse.Namespace) -> int:
         plan = plan.scaled(args.size_factor)
     reference = not args.quick and args.size_factor == 1 and scenarios == SCENARIOS
     folder = Path(args.out) if args.out else default_folder(local=not reference)
-    outcome = run_benchmark(plan, scenarios, folder, progress=not args.no_progress)
+    targets = load_targets(Path(args.targets)) if args.targets else []
+    outcome = run_benchmark(plan, scenarios, folder, progress=not args.no_progress, targets=targets)
     print((folder / "summary.md").read_text())
     print(f"results: {folder}")
     for failure in outcome.failures:
@@ -64,6 +70,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reps", type=int, default=3, help="timed repetitions per case (3)")
     parser.add_argument(
         "--size-factor", type=float, default=1.0, help="multiply every size (1; e.g. 0.1)"
+    )
+    parser.add_argument(
+        "--targets",
+        default=str(DEFAULT_TARGETS) if DEFAULT_TARGETS.is_file() else "",
+        help="targets to judge the run by (benchmarks/targets.toml; '' for none)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_bench)

@@ -1,13 +1,29 @@
-"""The connection pool behind ``PostgresStore``: psycopg2's, keeping what it is given back."""
+"""Postgres connections for one process: a bounded pool that waits, and keeps what it is given.
+
+``ConnectionPool`` hands out connections one transaction at a time (``transaction()``), opens
+them on first use, never holds more than ``maxconn`` and makes a caller wait up to
+``timeout`` seconds for a free one instead of failing. Underneath is psycopg2's
+``ThreadedConnectionPool``, taught to keep every idle connection it is given back
+(``ReusingPool``).
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from psycopg2.extensions import connection
+import psycopg2
+from psycopg2.extensions import connection, parse_dsn
 from psycopg2.pool import ThreadedConnectionPool
 
-__all__ = ["ReusingPool"]
+from workbench.contexts import transaction
+from workbench.error_mapping import map_psycopg2_errors
+from workbench.errors import ConfigError, StorageUnavailableError
+from workbench.redaction import redact
+
+__all__ = ["ConnectionPool", "ReusingPool"]
 
 
 class ReusingPool(ThreadedConnectionPool):
@@ -26,3 +42,81 @@ class ReusingPool(ThreadedConnectionPool):
             super()._putconn(conn, key, close)
         finally:
             self.minconn = minconn
+
+
+class ConnectionPool:
+    """At most ``maxconn`` connections to ``dsn``, opened on first use, shared by threads."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        minconn: int = 1,
+        maxconn: int = 4,
+        connect_timeout: int = 5,
+        timeout: float = 30.0,
+    ) -> None:
+        if minconn < 0 or maxconn < max(1, minconn):
+            raise ConfigError(
+                f"pool size: need 0 <= minconn <= maxconn >= 1, got {minconn=}, {maxconn=}"
+            )
+        try:
+            given = parse_dsn(dsn)
+        except psycopg2.ProgrammingError as exc:
+            raise ConfigError(f"invalid Postgres DSN {redact(dsn)!r}: {exc}") from None
+        self.dsn = dsn
+        self.minconn = minconn
+        self.maxconn = maxconn
+        self.timeout = timeout
+        # A timeout written in the DSN wins over the default.
+        self._connect_options = (
+            {} if "connect_timeout" in given else {"connect_timeout": connect_timeout}
+        )
+        self._pool: ReusingPool | None = None
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(maxconn)
+        self._in_use = 0
+
+    @property
+    def in_use(self) -> int:
+        """Return how many connections are checked out right now."""
+        return self._in_use
+
+    def _opened(self) -> ReusingPool:
+        """Return psycopg2's pool, opening it (and its ``minconn`` connections) on first use."""
+        with self._lock:
+            if self._pool is None:
+                with map_psycopg2_errors():
+                    self._pool = ReusingPool(
+                        self.minconn, self.maxconn, self.dsn, **self._connect_options
+                    )
+            return self._pool
+
+    def _count_in_use(self, delta: int) -> None:
+        """Track checked-out connections (``+=`` on an int is not atomic across threads)."""
+        with self._lock:
+            self._in_use += delta
+
+    @contextmanager
+    def transaction(self) -> Iterator[connection]:
+        """Yield a pooled connection in one transaction: commit on success, else roll back."""
+        # psycopg2's pool raises instead of waiting when exhausted; the semaphore waits.
+        if not self._slots.acquire(timeout=self.timeout):
+            raise StorageUnavailableError(
+                f"no Postgres connection free within {self.timeout}s (all {self.maxconn} in use)"
+            )
+        self._count_in_use(+1)
+        try:
+            with transaction(self._opened()) as cur:
+                yield cur.connection
+        finally:
+            self._count_in_use(-1)
+            self._slots.release()
+
+    def close(self) -> None:
+        """Close every pooled connection; using the pool again opens new ones."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            with map_psycopg2_errors():
+                pool.closeall()

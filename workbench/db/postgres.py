@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
 
-import psycopg2
-from psycopg2.extensions import connection, parse_dsn
 from psycopg2.extras import RealDictCursor
 
-from workbench.contexts import transaction
-from workbench.db.pool import ReusingPool
+from workbench.db.pool import ConnectionPool
 from workbench.db.postgres_schema import (
     FINISH_RUN,
     START_RUN,
@@ -33,7 +28,7 @@ from workbench.db.postgres_schema import (
 )
 from workbench.db.upsert import upsert_pages
 from workbench.error_mapping import map_psycopg2_errors
-from workbench.errors import ConfigError, StorageDataError, StorageUnavailableError
+from workbench.errors import StorageDataError
 from workbench.processing import ProcessedRecord, Reject
 from workbench.redaction import redact
 
@@ -100,30 +95,19 @@ class PostgresStore:
         connect_timeout: int = 5,
         pool_timeout: float = 30.0,
     ) -> None:
-        if minconn < 0 or maxconn < max(1, minconn):
-            raise ConfigError(
-                f"pool size: need 0 <= minconn <= maxconn >= 1, got {minconn=}, {maxconn=}"
-            )
-        try:
-            given = parse_dsn(dsn)
-        except psycopg2.ProgrammingError as exc:
-            raise ConfigError(f"invalid Postgres DSN {redact(dsn)!r}: {exc}") from None
-        self.dsn = dsn
-        self.minconn = minconn
-        self.maxconn = maxconn
-        self.pool_timeout = pool_timeout
-        # A timeout written in the DSN wins over the default.
-        self._connect_options = (
-            {} if "connect_timeout" in given else {"connect_timeout": connect_timeout}
+        self.pool = ConnectionPool(
+            dsn,
+            minconn=minconn,
+            maxconn=maxconn,
+            connect_timeout=connect_timeout,
+            timeout=pool_timeout,
         )
-        self._pool: ReusingPool | None = None
-        self._pool_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(maxconn)
-        self._in_use = 0
+        self.dsn = dsn
+        self._transaction = self.pool.transaction
         self._schema_ready = False
 
     def __repr__(self) -> str:
-        return f"PostgresStore({redact(self.dsn)!r}, maxconn={self.maxconn})"
+        return f"PostgresStore({redact(self.dsn)!r}, maxconn={self.pool.maxconn})"
 
     def __getstate__(self) -> NoReturn:
         raise TypeError(
@@ -143,51 +127,13 @@ class PostgresStore:
         self.close()
 
     def close(self) -> None:
-        """Close every pooled connection; using the store again opens a new pool."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            with map_psycopg2_errors():
-                pool.closeall()
+        """Close every pooled connection; using the store again opens new ones."""
+        self.pool.close()
 
     @property
     def in_use(self) -> int:
         """Return how many connections are checked out of the pool right now."""
-        return self._in_use
-
-    # --- connections and transactions -----------------------------------------------------
-
-    def _get_pool(self) -> ReusingPool:
-        """Return the pool, opening it (and its ``minconn`` connections) on first use."""
-        with self._pool_lock:
-            if self._pool is None:
-                with map_psycopg2_errors():
-                    self._pool = ReusingPool(
-                        self.minconn, self.maxconn, self.dsn, **self._connect_options
-                    )
-            return self._pool
-
-    def _count_in_use(self, delta: int) -> None:
-        """Track checked-out connections (``+=`` on an int is not atomic across threads)."""
-        with self._pool_lock:
-            self._in_use += delta
-
-    @contextmanager
-    def _transaction(self) -> Iterator[connection]:
-        """Yield a pooled connection in one transaction: commit on success, else roll back."""
-        # psycopg2's pool raises instead of waiting when exhausted; the semaphore waits.
-        if not self._slots.acquire(timeout=self.pool_timeout):
-            raise StorageUnavailableError(
-                f"no Postgres connection free within {self.pool_timeout}s "
-                f"(all {self.maxconn} in use)"
-            )
-        self._count_in_use(+1)
-        try:
-            with transaction(self._get_pool()) as cur:
-                yield cur.connection
-        finally:
-            self._count_in_use(-1)
-            self._slots.release()
+        return self.pool.in_use
 
     def _query(
         self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()

@@ -32,6 +32,7 @@ import redis.retry
 from redis.backoff import NoBackoff
 
 from workbench.db.redis_dedup import (
+    Groups,
     aadd_to_sets,
     add_to_sets,
     aseen_in_sets,
@@ -99,17 +100,7 @@ class RedisCache(CacheBase):
 
     def set_responses(self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None) -> None:
         """Cache several ``(url, body)`` pairs for ``ttl_s`` seconds each, in one round trip."""
-        if not bodies:
-            return
-        items, ttl = self._response_items(bodies, ttl_s)
-
-        def set_all(client: redis.Redis) -> None:
-            pipe = client.pipeline(transaction=False)
-            for key, body in items:
-                pipe.set(key, body, ex=ttl)
-            pipe.execute()
-
-        self._call(set_all, None)
+        self._store([], *self._response_items(bodies, ttl_s))
 
     def filter_unseen(
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
@@ -133,9 +124,7 @@ class RedisCache(CacheBase):
 
     def mark_seen(self, source: str, resource: str, records: Sequence[ProcessedRecord]) -> None:
         """Remember the records' fingerprints; call it only after Postgres committed them."""
-        if records:
-            members = self._members([(self.keys.seen(source, resource), records)])[1]
-            self._call(lambda client: add_to_sets(client, members), None)
+        self._store(self._members([(self.keys.seen(source, resource), records)])[1], [], 0)
 
     def remember(
         self,
@@ -145,18 +134,21 @@ class RedisCache(CacheBase):
     ) -> None:
         """After a commit: mark records of any resources seen and cache responses, one trip."""
         members = self._members(self._by_resource(source, records))[1]
-        items, ttl = self._response_items(responses, None)
-        if not members and not items:
+        self._store(members, *self._response_items(responses, None))
+
+    def _store(self, members: Groups, items: list[tuple[str, bytes]], ttl: int) -> None:
+        """Add fingerprints to their sets and set responses, all in one pipeline."""
+        if not any(group for _, group in members) and not items:
             return
 
-        def remember_all(client: redis.Redis) -> None:
+        def store(client: redis.Redis) -> None:
             pipe = client.pipeline(transaction=False)
             add_to_sets(client, members, pipe)
             for key, body in items:
                 pipe.set(key, body, ex=ttl)
             pipe.execute()
 
-        self._call(remember_all, None)
+        self._call(store, None)
 
     def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""
@@ -238,17 +230,7 @@ class AsyncRedisCache(CacheBase):
         self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None
     ) -> None:
         """Cache several ``(url, body)`` pairs for ``ttl_s`` seconds each, in one round trip."""
-        if not bodies:
-            return
-        items, ttl = self._response_items(bodies, ttl_s)
-
-        async def set_all(client: redis.asyncio.Redis) -> None:
-            pipe = client.pipeline(transaction=False)
-            for key, body in items:
-                pipe.set(key, body, ex=ttl)
-            await pipe.execute()
-
-        await self._call(set_all, None)
+        await self._store([], *self._response_items(bodies, ttl_s))
 
     async def filter_unseen(
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
@@ -276,9 +258,7 @@ class AsyncRedisCache(CacheBase):
         self, source: str, resource: str, records: Sequence[ProcessedRecord]
     ) -> None:
         """Remember the records' fingerprints; call it only after Postgres committed them."""
-        if records:
-            members = self._members([(self.keys.seen(source, resource), records)])[1]
-            await self._call(lambda client: aadd_to_sets(client, members), None)
+        await self._store(self._members([(self.keys.seen(source, resource), records)])[1], [], 0)
 
     async def remember(
         self,
@@ -288,18 +268,21 @@ class AsyncRedisCache(CacheBase):
     ) -> None:
         """After a commit: mark records of any resources seen and cache responses, one trip."""
         members = self._members(self._by_resource(source, records))[1]
-        items, ttl = self._response_items(responses, None)
-        if not members and not items:
+        await self._store(members, *self._response_items(responses, None))
+
+    async def _store(self, members: Groups, items: list[tuple[str, bytes]], ttl: int) -> None:
+        """Add fingerprints to their sets and set responses, all in one pipeline."""
+        if not any(group for _, group in members) and not items:
             return
 
-        async def remember_all(client: redis.asyncio.Redis) -> None:
+        async def store(client: redis.asyncio.Redis) -> None:
             pipe = client.pipeline(transaction=False)
             await aadd_to_sets(client, members, pipe)
             for key, body in items:
                 pipe.set(key, body, ex=ttl)
             await pipe.execute()
 
-        await self._call(remember_all, None)
+        await self._call(store, None)
 
     async def forget(self, source: str | None = None, resource: str | None = None) -> int:
         """Clear dedup state for one source/resource (None: all); return the keys removed."""

@@ -2,7 +2,7 @@
 
 Every mode runs the same pipeline; only the middle line runs differently:
 
-    units   -> jobs: each unit with its cached response (one Redis round trip per chunk)
+    units   -> jobs: each unit with its cached response (``planning.with_cached``)
     jobs    -> handle (or its async twin ahandle): fetch, else the source, retried -> process
     pages   -> the writer (``workbench.ingestion.writer``): dedup -> persist a batch in one
                transaction -> mark its records seen and cache its responses
@@ -17,7 +17,6 @@ writer, so every mode deduplicates, batches and writes in exactly the same way.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import time
 import uuid
@@ -28,7 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.db.connections import Connections
 from workbench.errors import MalformedPayloadError, WorkbenchError
-from workbench.ingestion.pages import Job, ReadyPage, units_context
+from workbench.ingestion.pages import Job, ReadyPage
+from workbench.ingestion.planning import first_units, follow_ups, with_cached
 from workbench.ingestion.report import RunReport, UnitResult
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["Ingestor", "Job", "ReadyPage", "RetryOptions", "Worker"]
 
 log = logging.getLogger("workbench.ingestion")
-
-#: Units whose cached responses are looked up in one round trip.
-LOOKUP_CHUNK = 64
 
 
 class Ingestor(ABC):
@@ -105,29 +102,34 @@ class Ingestor(ABC):
 
     def fetch(self, job: Job, worker: Worker, page: ReadyPage) -> RawPage:
         """Return the unit's records from its cached response, else from the source (retried)."""
-        cached = self.parse_cached(job.unit, job.cached)
-        if cached is not None:
-            page.cache_hit = True
+        if (cached := self.from_cache(job, page)) is not None:
             return cached
         fetch_and_parse = self.retrying(self._fetch_and_parse)
         try:
             raw, payload = fetch_and_parse(job.unit, worker)
         finally:
             page.retries["fetch"] = fetch_and_parse.statistics.attempts - 1
-        page.response = payload.to_bytes() if self.source.cacheable else None
-        return raw
+        return self.keep_response(page, raw, payload)
 
     async def afetch(self, job: Job, worker: Worker, page: ReadyPage) -> RawPage:
         """Async twin of ``fetch``."""
-        cached = self.parse_cached(job.unit, job.cached)
-        if cached is not None:
-            page.cache_hit = True
+        if (cached := self.from_cache(job, page)) is not None:
             return cached
         fetch_and_parse = self.retrying(self._afetch_and_parse)
         try:
             raw, payload = await fetch_and_parse(job.unit, worker)
         finally:
             page.retries["fetch"] = fetch_and_parse.statistics.attempts - 1
+        return self.keep_response(page, raw, payload)
+
+    def from_cache(self, job: Job, page: ReadyPage) -> RawPage | None:
+        """Return the job's cached page when it still parses (a cache hit), else None."""
+        cached = self.parse_cached(job.unit, job.cached)
+        page.cache_hit = cached is not None
+        return cached
+
+    def keep_response(self, page: ReadyPage, raw: RawPage, payload: Payload) -> RawPage:
+        """Keep a fetched response on its page, for the writer to cache after the commit."""
         page.response = payload.to_bytes() if self.source.cacheable else None
         return raw
 
@@ -210,27 +212,6 @@ class Ingestor(ABC):
         """
         return contextlib.nullcontext()
 
-    def jobs(self, units: Iterable[WorkUnit]) -> Iterator[Job]:
-        """Pair each unit with its cached response, ``LOOKUP_CHUNK`` units per round trip."""
-        cache = self.cache if self.source.cacheable else None
-        iterator = iter(units)
-        while chunk := list(itertools.islice(iterator, LOOKUP_CHUNK)):
-            with bind_context(**units_context(chunk)):
-                cached = cache.get_responses([unit.ref for unit in chunk]) if cache else []
-            yield from itertools.starmap(Job, itertools.zip_longest(chunk, cached))
-
-    def first_units(self) -> list[WorkUnit]:
-        """Return every resource's first units (for an API: page 1, which tells the total)."""
-        return [unit for resource in self.resources for unit in self.source.first_units(resource)]
-
-    def plan_follow_ups(self, first: Iterable[ReadyPage]) -> Iterator[WorkUnit]:
-        """Yield the units learnt from the first pages (pages 2..N of each resource)."""
-        for page in first:
-            if page.unit.page == 1:
-                yield from self.source.follow_up_units(
-                    page.unit.resource, page.total_pages, self.max_pages
-                )
-
     def writer(self) -> PageWriter:
         """Return the run's writer: batches of ``batch_rows``, on this ingestor's store."""
         return PageWriter(
@@ -245,11 +226,12 @@ class Ingestor(ABC):
 
     def results(self, writer: PageWriter) -> Iterator[UnitResult]:
         """Yield every page's result as it lands: the first pages at once, then the rest."""
-        first = list(self.schedule(self.jobs(self.first_units())))
+        cache = self.cache if self.source.cacheable else None
+        first = list(self.schedule(with_cached(first_units(self.source, self.resources), cache)))
         for page in first:
             yield from writer.add(page)
         yield from writer.flush()  # the page count is known: show progress before the rest
-        rest = self.schedule(self.jobs(self.plan_follow_ups(first)))
+        rest = self.schedule(with_cached(follow_ups(self.source, first, self.max_pages), cache))
         try:
             for page in rest:
                 yield from writer.add(page)

@@ -1,10 +1,10 @@
-"""The README's results section, rendered from a results folder between two markers.
+"""Write the README's results section from a results folder (the project's own script).
 
-    python -m workbench.bench.readme benchmarks/results/<timestamp>            # print it
-    python -m workbench.bench.readme benchmarks/results/<timestamp> README.md  # replace it
+    .venv/bin/python benchmarks/update_readme.py benchmarks/results/<timestamp>            # print
+    .venv/bin/python benchmarks/update_readme.py benchmarks/results/<timestamp> README.md  # write
 
-The section holds the run's headline table, its targets and its headline chart;
-everything between ``START`` and ``END`` in the README is replaced.
+The section holds the run's headline table, its targets' verdicts (``benchmarks/targets.toml``)
+and its headline chart; everything between ``START`` and ``END`` in the README is replaced.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from pathlib import Path
 
 from workbench.bench.results import environment_from_row, load_results, read_rows
 from workbench.bench.summary import headline_table, targets_table
-from workbench.bench.targets import evaluate
-
-__all__ = ["END", "START", "replace_section", "results_section"]
+from workbench.bench.targets import evaluate, load_targets
 
 START = "<!-- bench-results:start -->"
 END = "<!-- bench-results:end -->"
+TARGETS = Path(__file__).with_name("targets.toml")
 
 
-def results_section(folder: Path, relative_to: Path) -> str:
+def results_section(folder: Path, relative_to: Path, targets: Path = TARGETS) -> str:
     """Return the Markdown block for the run in ``folder``, links relative to ``relative_to``."""
     rows = read_rows(folder)
     if not rows:
@@ -36,7 +35,7 @@ def results_section(folder: Path, relative_to: Path) -> str:
         f"{env.cpu_count} CPUs, Python {env.python}, PostgreSQL {env.postgres}, "
         f"Valkey {env.valkey}, dlt {env.dlt or 'not installed'}); medians of 3 repetitions.\n",
         headline_table(results),
-        targets_table(evaluate(results)),
+        targets_table(evaluate(load_targets(targets), results)),
         f"![end to end: records/s of every mode, the limits and the peer]({link}/headline.png)\n",
         END,
     ])  # fmt: skip

@@ -1,13 +1,28 @@
+"""benchmarks/update_readme.py: the README's results block from a results folder."""
+
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from workbench.bench.readme import END, START, main, replace_section, results_section
 from workbench.bench.results import Environment, row_for, write_row
 from workbench.bench.runner import Result
+from workbench.services.common import project_root
+
+_SCRIPT = project_root() / "benchmarks" / "update_readme.py"
+_spec = importlib.util.spec_from_file_location("update_readme", _SCRIPT)
+assert _spec is not None and _spec.loader is not None
+update_readme = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(update_readme)
+END, START = update_readme.END, update_readme.START
+main, replace_section, results_section = (
+    update_readme.main,
+    update_readme.replace_section,
+    update_readme.results_section,
+)
 
 RateResult = Callable[..., Result]
 ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.6", "9.1.2", "")
