@@ -11,7 +11,7 @@ from workbench.db.connections import Connections
 from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
 from workbench.errors import StorageDataError, StorageUnavailableError
-from workbench.ingestion import PageWriter, ReadyPage, RetryOptions
+from workbench.ingestion import PageWriter, ReadyPage, RetryOptions, UnitResult
 from workbench.ingestion.workers import RetryWrappers
 from workbench.processing import ProcessedBatch, ProcessedRecord, Reject
 from workbench.sources import WorkUnit
@@ -143,6 +143,16 @@ class TestBatches:
         writer.clock.now = writer.linger_s  # type: ignore[attr-defined]
         assert len(writer.add(page(2))) == 2
         assert batches == [[10, 10]]
+
+    def test_a_result_written_elsewhere_passes_through(
+        self, make_writer: Callable[..., PageWriter], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A result a queue worker already wrote lands as it is, without a transaction."""
+        writer = make_writer(1000)
+        batches = count_batches(writer.store, monkeypatch)
+        done = UnitResult("posts", 3, "u", fetched=10, inserted=10)
+        assert writer.add(done) == [done]
+        assert batches == []
 
     def test_a_failed_page_lands_at_once_and_is_recorded(
         self, make_writer: Callable[..., PageWriter]

@@ -201,8 +201,11 @@ class Ingestor(ABC):
     # --- the runner -------------------------------------------------------------------------
 
     @abstractmethod
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
-        """Handle every job and yield each ready page: the only thing a mode decides."""
+    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage | UnitResult]:
+        """Handle every job and yield each ready page: the only thing a mode decides.
+
+        A mode whose workers also write (a queue's) yields their results instead.
+        """
 
     def executor(self) -> contextlib.AbstractContextManager[Any]:
         """Return what ``schedule`` may run jobs on for a whole run, as ``self.pool``.

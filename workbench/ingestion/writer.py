@@ -72,8 +72,14 @@ class PageWriter:
         self._rows = 0
         self._oldest = 0.0
 
-    def add(self, page: ReadyPage) -> list[UnitResult]:
-        """Take one page; return the results of the pages written meanwhile (often none)."""
+    def add(self, page: ReadyPage | UnitResult) -> list[UnitResult]:
+        """Take one page; return the results of the pages written meanwhile (often none).
+
+        A ``UnitResult`` was written elsewhere (by a queue worker, with a writer of its own)
+        and passes straight through.
+        """
+        if isinstance(page, UnitResult):
+            return [page]
         if page.error is not None:
             return [self.fail(page, page.error)]
         landed = []
