@@ -21,10 +21,12 @@ from workbench.errors import ConfigError
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
 from workbench.redaction import redact
+from workbench.sources.http_api import DEFAULT_MAX_PAGE_BYTES
 from workbench.validators import (
     Bool,
     BoundedFloat,
     Choice,
+    Names,
     OptionalPositiveInt,
     PositiveInt,
     PostgresDsn,
@@ -64,7 +66,9 @@ class Settings:
     concurrency = PositiveInt(default=16, max=1024)
     workers = PositiveInt(default=_default_workers, max=256)
     max_pages = OptionalPositiveInt()  # None: fetch until the source runs out
-    timeout_s = BoundedFloat(0.1, 300, default=10.0)
+    timeout_s = BoundedFloat(0.1, 300, default=10.0)  # one page's whole answer, not one read
+    max_page_bytes = PositiveInt(default=DEFAULT_MAX_PAGE_BYTES, max=4 * 1024**3)
+    allowed_redirect_hosts = Names(default=())  # redirects elsewhere than the API's host
     retry_attempts = PositiveInt(default=5, max=100)
     cache_ttl_s = PositiveInt(default=300)
     use_cache = Bool(default=True)

@@ -15,7 +15,10 @@ Each concrete error belongs to a *category* (where it happened) and to exactly o
     │   │   └── ClientError             any other 4xx                [permanent]
     │   ├── SourceTimeoutError          no answer in time            [transient]
     │   ├── SourceConnectionError       refused, reset, dropped      [transient]
-    │   └── MalformedPayloadError       body is not the JSON we need [transient]
+    │   ├── MalformedPayloadError       not JSON, or cut short       [transient]
+    │   ├── UnexpectedPayloadError      valid JSON of the wrong shape [permanent]
+    │   ├── PayloadTooLargeError        more bytes than the limit    [permanent]
+    │   └── RedirectRefusedError        a redirect to another host   [permanent]
     ├── ValidationError                 a record breaks its schema   [permanent]
     ├── StorageError                    Postgres
     │   ├── StorageUnavailableError     connection lost or refused   [transient]
@@ -40,8 +43,10 @@ __all__ = [
     "ConfigError",
     "HTTPStatusError",
     "MalformedPayloadError",
+    "PayloadTooLargeError",
     "PermanentError",
     "RateLimitedError",
+    "RedirectRefusedError",
     "ServerError",
     "ServiceError",
     "SourceConnectionError",
@@ -51,6 +56,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailableError",
     "TransientError",
+    "UnexpectedPayloadError",
     "ValidationError",
     "WorkbenchError",
     "is_transient",
@@ -132,7 +138,19 @@ class SourceConnectionError(SourceError, TransientError):
 
 
 class MalformedPayloadError(SourceError, TransientError):
-    """The body was not the JSON we expected (truncated, not JSON, wrong shape)."""
+    """The body was not JSON, or was cut short: another attempt may get it whole."""
+
+
+class UnexpectedPayloadError(SourceError, PermanentError):
+    """The body was valid JSON of the wrong shape (an object where an array belongs)."""
+
+
+class PayloadTooLargeError(SourceError, PermanentError):
+    """The body grew past the configured size limit; it was not read any further."""
+
+
+class RedirectRefusedError(SourceError, PermanentError):
+    """The source redirected to a host it is not allowed to redirect to."""
 
 
 # --- records --------------------------------------------------------------------------

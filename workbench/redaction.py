@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "redact"]
+__all__ = ["MASK", "describe_dsn", "redact"]
 
 MASK = "***"
 
@@ -38,3 +38,21 @@ def _mask_uri_password(match: re.Match[str]) -> str:
     # ``postgresql://postgres:@/db`` has no password; writing *** there would suggest one.
     secret = MASK if match["secret"] else ""
     return f"{match['keep']}{secret}@"
+
+
+def describe_dsn(dsn: str) -> str:
+    """Name where a Postgres DSN points, for messages: ``host:port/dbname``, never a password.
+
+    A Unix socket folder stands where the host would; a DSN libpq cannot parse is shown
+    redacted.
+    """
+    from psycopg2 import ProgrammingError
+    from psycopg2.extensions import parse_dsn
+
+    try:
+        parts = parse_dsn(dsn)
+    except ProgrammingError:
+        return redact(dsn)
+    host = parts.get("host") or "localhost"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"{host}{port}/{parts.get('dbname') or parts.get('user') or ''}"

@@ -1,9 +1,8 @@
 """Validated descriptors: each setting checks and cleans its value on every assignment.
 
-This is the ``Validated`` pattern from *Fluent Python*: ``__set_name__`` learns the attribute
-name, ``__set__`` runs ``validate`` and stores the cleaned value in the instance ``__dict__``
-under that same name (a data descriptor wins over the instance dict on lookup, so this is safe
-and keeps instances plainly picklable).
+The ``Validated`` pattern from *Fluent Python*: ``__set_name__`` learns the attribute name,
+``__set__`` runs ``validate`` and stores the cleaned value in the instance ``__dict__`` under
+that name (a data descriptor wins over the instance dict, and instances stay picklable).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ __all__ = [
     "Bool",
     "BoundedFloat",
     "Choice",
+    "Names",
     "OptionalPositiveInt",
     "PositiveInt",
     "PostgresDsn",
@@ -161,12 +161,30 @@ class Subset(Choice):
         items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
         try:
             # Blank items come from "posts," or "posts,,todos": harmless, so skip them.
-            chosen = [self.canonical(i) for i in items if not _is_blank(i)]
+            chosen = [
+                self.canonical(i) for i in items if not (isinstance(i, str) and not i.strip())
+            ]
         except TypeError:  # not iterable at all
             raise self.fail(name, value) from None
         if not chosen or None in chosen:
             raise self.fail(name, value)
         return tuple(dict.fromkeys(chosen))
+
+
+class Names(Validated):
+    """A tuple of names (hosts, say), possibly empty; a string is a comma-separated list."""
+
+    expected = "a comma-separated list of names without spaces"
+
+    def validate(self, name: str, value: Any) -> tuple[str, ...]:
+        """Return the names in the order given, without blanks or duplicates."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise self.fail(name, value)
+        names = [item.strip() for item in items if item.strip()]
+        if any(" " in each for each in names):
+            raise self.fail(name, value)
+        return tuple(dict.fromkeys(names))
 
 
 class Bool(Validated):
@@ -272,35 +290,27 @@ class PostgresDsn(Validated):
 
 def _as_int(value: Any) -> int | None:
     """Read an int or a decimal string; ``None`` for anything else, bools included."""
-    if isinstance(value, bool):  # bool is an int subclass, but True is not a page size
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
+    return _as_number(value, int)
 
 
 def _as_float(value: Any) -> float | None:
     """Read an int, a float or a numeric string as a float; ``None`` for anything else."""
-    if isinstance(value, bool):
+    number = _as_number(value, float) if not isinstance(value, int) else _as_number(value, int)
+    return None if number is None else float(number)
+
+
+def _as_number(value: Any, kind: type[int] | type[float]) -> Any:
+    """Read ``value`` as ``kind`` from a number of that kind or a string; else None."""
+    if isinstance(value, bool):  # bool is an int subclass, but True is not a page size
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, kind):
+        return value
     if isinstance(value, str):
         try:
-            return float(value.strip())
+            return kind(value.strip())
         except ValueError:
             return None
     return None
-
-
-def _is_blank(item: Any) -> bool:
-    """Tell whether ``item`` is an empty or all-whitespace string."""
-    return isinstance(item, str) and not item.strip()
 
 
 def _is_port(text: str) -> bool:

@@ -188,10 +188,10 @@ class TestProgressAndSpans:
 class TestStoppedOrEmbedded:
     """Runs stopped by their caller, and runs started from inside an event loop."""
 
-    def test_a_stopped_run_is_saved_as_failed_and_the_next_completes(
+    def test_a_stopped_run_is_saved_as_interrupted_and_the_next_completes(
         self, mode: str, api: ServerHandle, build: Any, expected: Any, stored: Any
     ) -> None:
-        """An exception from progress stops the run and its workers; saved failed, it can rerun."""
+        """Ctrl-C from progress stops the run and its workers; saved interrupted, it reruns."""
 
         def stop_at_page_three(result: UnitResult) -> None:
             if len(seen) == 2:
@@ -212,7 +212,7 @@ class TestStoppedOrEmbedded:
         assert workers == []
         assert multiprocessing.active_children() == []
         [run] = ingestor.store.runs(1)
-        assert run["status"] == "failed"
+        assert run["status"] == "interrupted"
         report = build(mode, api.url).run()
         assert report.ok
         assert stored(ingestor.store) == expected.checksums

@@ -267,10 +267,10 @@ class TestFailures:
         assert second.error == "StorageDataError: refused"
         assert writer.store.count(SOURCE) == 20
 
-    def test_unavailable_database_fails_every_page_after_retries(
+    def test_unavailable_database_ends_the_run_after_retries(
         self, make_writer: Callable[..., PageWriter], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """When Postgres stays unavailable through the retries, every page of the batch fails."""
+        """When Postgres stays unavailable through the retries, the writer raises: run over."""
         writer = make_writer(1000, attempts=3)
         calls: list[int] = []
 
@@ -281,10 +281,11 @@ class TestFailures:
         monkeypatch.setattr(writer.store, "write_pages", unavailable)
         writer.add(page(1))
         writer.add(page(2))
-        results = writer.flush()
-        assert [r.error for r in results] == ["StorageUnavailableError: gone"] * 2
+        with pytest.raises(StorageUnavailableError, match="gone"):
+            writer.flush()
         assert len(calls) == 3
-        assert results[0].retries == {"persist": 2}
+        cache: RedisCache = writer.cache  # type: ignore[assignment]
+        assert cache.unseen(SOURCE, page(1).batch.records) == page(1).batch.records
 
     def test_retries_of_a_write_count_once_for_the_batch(
         self, make_writer: Callable[..., PageWriter], monkeypatch: pytest.MonkeyPatch

@@ -14,6 +14,7 @@ class TestServerStats:
             "by_resource": {},
             "by_status": {},
             "faults": dict.fromkeys(FAULT_KINDS, 0),
+            "hostile_pages": 0,
             "records_served": 0,
         }
 

@@ -15,6 +15,7 @@ from workbench.errors import (
     SourceConnectionError,
     SourceTimeoutError,
     TransientError,
+    UnexpectedPayloadError,
 )
 from workbench.local_api import FaultConfig, ServerHandle
 from workbench.sources.http_api import HttpApiSource, source_name_for, total_pages_from_headers
@@ -180,11 +181,18 @@ class TestParse:
             False,
         )
 
-    @pytest.mark.parametrize("body", [b'{"id": 1}', b"\xff\xfe", b"[1, 2", b""])
-    def test_anything_else_is_malformed(self, body: bytes) -> None:
-        """An object, undecodable bytes, truncated JSON or nothing raise MalformedPayloadError."""
+    @pytest.mark.parametrize("body", [b"\xff\xfe", b"[1, 2", b"", b"<html>502</html>"])
+    def test_what_is_not_a_whole_json_array_is_malformed(self, body: bytes) -> None:
+        """Undecodable bytes, truncated JSON, nothing or HTML raise MalformedPayloadError."""
         api = HttpApiSource("http://api.test")
         with pytest.raises(MalformedPayloadError):
+            api.parse(api.unit("posts", 1), Payload(body))
+
+    @pytest.mark.parametrize("body", [b'{"id": 1}', b'"text"', b"42", b"null"])
+    def test_valid_json_of_another_shape_is_unexpected(self, body: bytes) -> None:
+        """Valid JSON that is not an array is a permanent UnexpectedPayloadError."""
+        api = HttpApiSource("http://api.test")
+        with pytest.raises(UnexpectedPayloadError):
             api.parse(api.unit("posts", 1), Payload(body))
 
 

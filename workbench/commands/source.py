@@ -7,6 +7,7 @@ import argparse
 from workbench.errors import ConfigError
 from workbench.local_api.data import Dataset, check_scale
 from workbench.local_api.faults import FaultConfig, check_fault_values
+from workbench.local_api.hostile import HOSTILE_KINDS
 from workbench.local_api.server import run_server
 
 #: Each fault setting's flag and help; the FaultConfig field of the same name is its default.
@@ -20,12 +21,16 @@ FAULT_FLAGS = {
     "malformed_rate": ("--malformed-rate", "fraction of 200s whose JSON is cut off"),
     "slow_rate": ("--slow-rate", "fraction of answers delayed by --slow-ms"),
     "slow_ms": ("--slow-ms", "extra milliseconds of a slow answer"),
+    "huge_mb": ("--huge-mb", "megabytes of a 'huge' hostile answer"),
 }
 #: The flag that sets each FaultConfig field, for error messages.
 FLAG_OF = {
     **{field: flag for field, (flag, _) in FAULT_FLAGS.items()},
     "seed": "--fault-seed",
     "always_fail": "--always-fail",
+    "hostile": "--hostile",
+    "hostile_page": "--hostile-page",
+    "hostile_target": "--hostile-target",
 }
 
 
@@ -37,6 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
     values = {field: getattr(args, field) for field in FAULT_FLAGS}
     values["seed"] = args.seed if args.fault_seed is None else args.fault_seed
     values["always_fail"] = tuple(args.always_fail)
+    values["hostile"] = tuple(kind for text in args.hostile for kind in text.split(",") if kind)
+    values["hostile_page"] = args.hostile_page
+    values["hostile_target"] = args.hostile_target
     check_fault_values(values, label=FLAG_OF.__getitem__)
     run_server(
         args.host, args.port, Dataset(seed=args.seed, scale=args.scale), FaultConfig(**values)
@@ -69,4 +77,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--fault-seed", type=int, default=None, help="seed fault draws come from (default --seed)"
     )
+    serve.add_argument(
+        "--hostile",
+        action="append",
+        default=[],
+        metavar="KIND[,KIND]",
+        help=f"hostile answers, one page each from --hostile-page on ({', '.join(HOSTILE_KINDS)})",
+    )
+    serve.add_argument("--hostile-page", type=int, default=2, help="first hostile page (2)")
+    serve.add_argument("--hostile-target", default="", help="where a 'redirect' answer points")
     serve.set_defaults(handler=_serve)

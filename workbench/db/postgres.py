@@ -19,7 +19,9 @@ from psycopg2.extras import RealDictCursor
 
 from workbench.db.pool import ConnectionPool
 from workbench.db.postgres_schema import (
+    ABANDON_RUNS,
     FINISH_RUN,
+    HEARTBEAT,
     START_RUN,
     TABLES,
     create_schema,
@@ -30,7 +32,7 @@ from workbench.db.upsert import upsert_pages
 from workbench.error_mapping import map_psycopg2_errors
 from workbench.errors import StorageDataError
 from workbench.processing import ProcessedRecord, Reject
-from workbench.redaction import redact
+from workbench.redaction import describe_dsn, redact
 
 __all__ = ["PostgresStore", "WriteResult", "reject_key"]
 
@@ -108,6 +110,11 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.dsn)!r}, maxconn={self.pool.maxconn})"
+
+    @property
+    def where(self) -> str:
+        """Name the server for messages: host (or socket folder), port and database."""
+        return describe_dsn(self.dsn)
 
     def __getstate__(self) -> NoReturn:
         raise TypeError(
@@ -209,6 +216,18 @@ class PostgresStore:
         self._ready()
         with self._transaction() as conn, conn.cursor() as cur:
             cur.execute(START_RUN, (run_id, mode, source, list(resources)))
+
+    def heartbeat(self, run_id: str) -> None:
+        """Say a run is still alive (its row's ``heartbeat_at``)."""
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute(HEARTBEAT, (run_id,))
+
+    def abandon_stale_runs(self, after_s: float) -> list[str]:
+        """Mark 'running' runs silent for ``after_s`` seconds as 'abandoned'; return their ids."""
+        self._ready()
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.execute(ABANDON_RUNS, (after_s,))
+            return [run_id for (run_id,) in cur.fetchall()]
 
     def finish_run(self, run_id: str, status: str, report: Mapping[str, Any]) -> None:
         """Record how a started run ended and its report; an unknown ``run_id`` is an error."""

@@ -12,7 +12,9 @@ from psycopg2.extras import execute_values
 from workbench.processing import Reject
 
 __all__ = [
+    "ABANDON_RUNS",
     "FINISH_RUN",
+    "HEARTBEAT",
     "SCHEMA_LOCK_KEY",
     "SCHEMA_STATEMENTS",
     "START_RUN",
@@ -69,6 +71,8 @@ SCHEMA_STATEMENTS = (
         report      jsonb
     )
     """,
+    # Added after the table first shipped: a database made before it gets the column too.
+    "ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS heartbeat_at timestamptz",
 )
 
 
@@ -87,12 +91,23 @@ def create_schema(cur: cursor) -> None:
 
 #: Start (or restart) a run: parameters run_id, mode, source, resources.
 START_RUN = """
-    INSERT INTO ingest_runs (run_id, mode, source, resources, status)
-    VALUES (%s, %s, %s, %s::text[], 'running')
+    INSERT INTO ingest_runs (run_id, mode, source, resources, status, heartbeat_at)
+    VALUES (%s, %s, %s, %s::text[], 'running', now())
     ON CONFLICT (run_id) DO UPDATE
         SET started_at = now(), finished_at = NULL, mode = EXCLUDED.mode,
             source = EXCLUDED.source, resources = EXCLUDED.resources,
-            status = EXCLUDED.status, report = NULL
+            status = EXCLUDED.status, report = NULL, heartbeat_at = now()
+"""
+
+#: A running run says it is alive: parameter run_id.
+HEARTBEAT = "UPDATE ingest_runs SET heartbeat_at = now() WHERE run_id = %s AND status = 'running'"
+
+#: Runs still 'running' whose heartbeat stopped (killed, machine lost): parameter seconds.
+ABANDON_RUNS = """
+    UPDATE ingest_runs SET status = 'abandoned', finished_at = heartbeat_at
+    WHERE status = 'running'
+      AND coalesce(heartbeat_at, started_at) < now() - make_interval(secs => %s)
+    RETURNING run_id
 """
 
 #: Finish a run: parameters status, report (JSON text), run_id.

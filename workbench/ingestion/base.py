@@ -26,9 +26,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.db.connections import Connections
-from workbench.errors import MalformedPayloadError, WorkbenchError
+from workbench.errors import MalformedPayloadError, StorageUnavailableError, WorkbenchError
+from workbench.ingestion.lifecycle import RunRecord, Stop, forget_unbacked_dedup
 from workbench.ingestion.pages import Job, ReadyPage
-from workbench.ingestion.planning import first_units, follow_ups, with_cached
+from workbench.ingestion.planning import Frontier, first_units, follow_ups, with_cached
 from workbench.ingestion.report import RunReport, UnitResult
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
@@ -62,6 +63,7 @@ class Ingestor(ABC):
         retry_options: RetryOptions | None = None,
         cpu_cost: int = 0,
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        heartbeat_s: float = 5.0,
         run_id: str | None = None,
     ) -> None:
         self.source = source
@@ -73,7 +75,10 @@ class Ingestor(ABC):
         self.retry_options = retry_options or RetryOptions()
         self.cpu_cost = cpu_cost
         self.batch_rows = batch_rows
+        self.heartbeat_s = heartbeat_s
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        #: Set it (``stopping.request("SIGTERM")``) to end the run gracefully.
+        self.stopping = Stop()
         self._started = time.perf_counter()
         self._retry_wrappers = RetryWrappers()
         #: What ``executor()`` opened for the current run (None outside a run).
@@ -187,7 +192,7 @@ class Ingestor(ABC):
     def ready(self, page: ReadyPage, raw: RawPage, fetched: float) -> ReadyPage:
         """Complete a processed page with what its fetch said and when each stage ended."""
         page.marks = (page.marks[0], fetched, self.now())
-        page.total_pages, page.fetched = raw.total_pages, len(raw.records)
+        page.total_pages, page.fetched, page.more = raw.total_pages, len(raw.records), raw.more
         return page
 
     def failed(self, page: ReadyPage, exc: Exception) -> ReadyPage:
@@ -228,35 +233,51 @@ class Ingestor(ABC):
         )
 
     def results(self, writer: PageWriter) -> Iterator[UnitResult]:
-        """Yield every page's result as it lands: the first pages at once, then the rest."""
-        cache = self.cache if self.source.cacheable else None
-        first = list(self.schedule(with_cached(first_units(self.source, self.resources), cache)))
+        """Yield every page's result as it lands: the first pages at once, then the rest.
+
+        The rest are the follow-ups the first pages announced, checked against the pages
+        themselves (``Frontier``): none past a short page, more past a full last one.
+        """
+        cache, until = self.cache if self.source.cacheable else None, self.stopping.until
+        frontier = Frontier(self.source, self.max_pages)
+        first_jobs = with_cached(until(first_units(self.source, self.resources)), cache)
+        first = list(self.schedule(first_jobs))
         for page in first:
+            frontier.see(page)
             yield from writer.add(page)
         yield from writer.flush()  # the page count is known: show progress before the rest
-        rest = self.schedule(with_cached(follow_ups(self.source, first, self.max_pages), cache))
-        try:
-            for page in rest:
-                yield from writer.add(page)
-            yield from writer.flush()
-        finally:
-            rest.close()  # stop the mode's workers now, not whenever the generator is freed
+        units = frontier.within(follow_ups(self.source, first, self.max_pages))
+        while True:
+            rest = self.schedule(with_cached(until(units), cache))
+            try:
+                for page in rest:
+                    frontier.see(page)
+                    yield from writer.add(page)
+            finally:
+                rest.close()  # stop the mode's workers now, not when the generator is freed
+            if not (more := frontier.beyond()):
+                break
+            units = iter(more)
+        yield from writer.flush()
 
     def run(self, progress: Callable[[UnitResult], None] | None = None) -> RunReport:
         """Ingest every resource and return the report; the run is saved in ``ingest_runs``.
 
         ``progress`` is called with each page's result as it lands (a progress bar, a plot).
-        A run stopped by an exception (Ctrl-C, a failing ``progress``) is saved as failed.
+        ``stopping.request(...)`` ends the run gracefully (pages in flight are written) as
+        ``interrupted``; Postgres gone past the retries ends it as ``failed``, with the
+        reason in ``report.stopped``; an exception (Ctrl-C in a notebook) is recorded, then
+        raised.
         """
         report = RunReport(self.run_id, self.mode, self.source.name, self.resources)
         report.completed = False
         self._started = time.perf_counter()
         redis_retries = self._redis_retries()
+        record = RunRecord(self.store, self.retrying, self.run_id, self.heartbeat_s)
         with bind_context(run_id=self.run_id, mode=self.mode, source=self.source.name):
-            self.store.ensure_schema()
-            self.forget_unbacked_dedup()
-            self.store.start_run(self.run_id, self.mode, self.source.name, list(self.resources))
+            record.start(self.mode, self.source.name, self.resources)
             try:
+                forget_unbacked_dedup(self.store, self.cache, self.source.name, self.resources)
                 with (
                     self.executor() as self.pool,
                     contextlib.closing(self.results(self.writer())) as results,
@@ -265,23 +286,21 @@ class Ingestor(ABC):
                         report.add(result)
                         if progress is not None:
                             progress(result)
-                report.completed = True
+                report.completed = not self.stopping
+            except StorageUnavailableError as exc:
+                report.stopped = str(exc)  # no page could be written any more: stop cleanly
+            except BaseException as exc:
+                self.stopping.request(type(exc).__name__)
+                raise
             finally:
                 self.pool = None
+                report.interrupted = bool(self.stopping)
+                report.stopped = report.stopped or self.stopping.reason
                 report.seconds = time.perf_counter() - self._started
                 report.cache_available = self.cache_available()
                 report.add_retries({"redis": self._redis_retries() - redis_retries})
-                status = "ok" if report.ok else "failed"
-                self.store.finish_run(self.run_id, status, report.summary())
+                record.finish(report.status, report.summary())
         return report
-
-    def forget_unbacked_dedup(self) -> None:
-        """Forget what Redis saw of resources Postgres has no rows of (a reset database)."""
-        if self.cache is None:
-            return
-        for resource in self.resources:
-            if self.store.count(self.source.name, resource) == 0:
-                self.cache.forget(self.source.name, resource)  # else dedup drops every record
 
     def _redis_retries(self) -> int:
         """Return how many times the Redis client has retried a command so far."""

@@ -41,6 +41,8 @@ def build_ingestor(
         page_size=settings.page_size,
         timeout_s=settings.timeout_s,
         name=source_name,
+        max_page_bytes=settings.max_page_bytes,
+        allowed_redirect_hosts=settings.allowed_redirect_hosts,
     )
     return ingestor_class(settings.mode)(
         source,

@@ -42,6 +42,8 @@ class ReadyPage:
     batch: ProcessedBatch
     total_pages: int | None = None
     fetched: int = 0
+    #: Whether the source said a next page follows (``Link: rel="next"``).
+    more: bool = False
     cache_hit: bool = False
     #: The response to cache once the page is written (None: from the cache, or not cacheable).
     response: bytes | None = None

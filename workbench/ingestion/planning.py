@@ -2,8 +2,11 @@
 
 A run cannot know an API's size before reading it: the first page of each resource tells
 the total (``X-Total-Count`` or the ``Link`` header), and the other pages follow from it.
-Before units are scheduled, their cached responses are looked up ``LOOKUP_CHUNK`` at a time,
-one Redis round trip per chunk, so a page already cached never costs a request of its own.
+Headers can lie, so the ``Frontier`` checks them against the pages themselves: a short page
+ends its resource (no more follow-ups are planned past it, however many pages the header
+promised), and a last page that is full and says a next page follows is read past, a chunk
+at a time, until a short one. Before units are scheduled, their cached responses are looked
+up ``LOOKUP_CHUNK`` at a time, one Redis round trip per chunk.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from workbench.ingestion.pages import Job, ReadyPage, units_context
 from workbench.logging_setup import bind_context
 from workbench.sources.source import Source, WorkUnit
 
-__all__ = ["LOOKUP_CHUNK", "first_units", "follow_ups", "with_cached"]
+__all__ = ["LOOKUP_CHUNK", "Frontier", "first_units", "follow_ups", "with_cached"]
 
 #: Units whose cached responses are looked up in one round trip.
 LOOKUP_CHUNK = 64
@@ -34,6 +37,52 @@ def follow_ups(
     for page in first:
         if page.unit.page == 1:
             yield from source.follow_up_units(page.unit.resource, page.total_pages, max_pages)
+
+
+class Frontier:
+    """Where each resource's data ends, as the pages read so far show it.
+
+    ``see`` each page as it comes back; ``within`` drops planned units past a resource's
+    end; ``beyond`` returns the next units when a resource's last page read was full and
+    said more follow. Reads and writes are single dict operations, safe across threads.
+    """
+
+    #: Units read past a lying count per round.
+    CHUNK = 10
+
+    def __init__(self, source: Source, max_pages: int | None) -> None:
+        self.source = source
+        self.max_pages = max_pages
+        self._ends: dict[str, int] = {}
+        self._last: dict[str, ReadyPage] = {}
+
+    def see(self, page: ReadyPage) -> None:
+        """Learn from a page: a short one ends its resource; remember the furthest page."""
+        size, resource, number = self.source.page_size, page.unit.resource, page.unit.page
+        if page.error is None and size is not None and page.fetched < size:
+            self._ends[resource] = min(number, self._ends.get(resource, number))
+        last = self._last.get(resource)
+        if last is None or number > last.unit.page:
+            self._last[resource] = page
+
+    def within(self, units: Iterable[WorkUnit]) -> Iterator[WorkUnit]:
+        """Yield the units not past their resource's known end."""
+        for unit in units:
+            if unit.page <= self._ends.get(unit.resource, unit.page):
+                yield unit
+
+    def beyond(self) -> list[WorkUnit]:
+        """Return the next units of resources whose last page read was full and said more."""
+        found = []
+        for resource, last in self._last.items():
+            number = last.unit.page
+            if last.error is None and last.more and resource not in self._ends:
+                count = self.CHUNK
+                if self.max_pages is not None:
+                    count = min(count, self.max_pages - number)
+                found += self.source.units_after(resource, number, max(0, count))
+        self._last.clear()  # a resource comes back only through the pages of this round
+        return found
 
 
 def with_cached(units: Iterable[WorkUnit], cache: RedisCache | None) -> Iterator[Job]:

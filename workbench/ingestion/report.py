@@ -73,8 +73,12 @@ class RunReport:
     failed_pages: list[dict[str, Any]] = field(default_factory=list)
     spans: list[PageSpan] = field(default_factory=list)
     cache_available: bool = True
-    #: False while running, and for good when the run was stopped by an exception.
+    #: False while running, and for good when the run was stopped before its end.
     completed: bool = True
+    #: Why the run stopped before its end (a signal, Postgres gone), if it did.
+    stopped: str | None = None
+    #: Whether it stopped because it was asked to (a signal, Ctrl-C): it can resume.
+    interrupted: bool = False
 
     def add(self, result: UnitResult) -> None:
         """Fold one unit's result into the totals."""
@@ -113,6 +117,13 @@ class RunReport:
         return self.completed and not self.failed_pages
 
     @property
+    def status(self) -> str:
+        """Return ``ok``, ``interrupted`` (asked to stop: run again to resume) or ``failed``."""
+        if self.interrupted:
+            return "interrupted"
+        return "ok" if self.ok else "failed"
+
+    @property
     def records_per_second(self) -> float:
         """Fetched records per wall-clock second."""
         return self.fetched / self.seconds if self.seconds > 0 else 0.0
@@ -121,7 +132,7 @@ class RunReport:
         """Return the report as plain JSON-ready data (spans only when asked: they are long)."""
         data = asdict(self)
         data["resources"] = list(self.resources)
-        data["status"] = "ok" if self.ok else "failed"
+        data["status"] = self.status
         data["records_per_second"] = round(self.records_per_second, 1)
         data["seconds"] = round(self.seconds, 4)
         data["stage_seconds"] = {k: round(v, 4) for k, v in self.stage_seconds.items()}

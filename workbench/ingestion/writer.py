@@ -15,9 +15,11 @@ pages arrive), like a Kafka producer's ``batch.size`` and ``linger.ms``. Writing
    time, never a lost record.
 
 A batch refused for its data (a permanent error) is written again page by page, so a bad
-page never sinks the good ones; a batch that stays unavailable through its retries fails
-every page in it. Each page still gets its own ``UnitResult``, as if it had been written
-alone. Fewer, larger statements are what make Postgres fast (see notebook 11).
+page never sinks the good ones. A Postgres that stays unavailable through the retries ends
+the run (``StorageUnavailableError`` is raised): no later page could be written either, and
+nothing is half-written, since a batch commits whole or not at all. Each page still gets
+its own ``UnitResult``, as if it had been written alone. Fewer, larger statements are what
+make Postgres fast (see notebook 11).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from workbench.db.postgres import PostgresStore, WriteResult
 from workbench.db.redis_cache import RedisCache
-from workbench.errors import PermanentError, WorkbenchError
+from workbench.errors import PermanentError, StorageUnavailableError, WorkbenchError
 from workbench.ingestion.pages import ReadyPage, units_context
 from workbench.ingestion.report import PageSpan, UnitResult
 from workbench.logging_setup import bind_context
@@ -135,6 +137,8 @@ class PageWriter:
         outcome, retries = self._retried(parts)
         if isinstance(outcome, list):
             return list(outcome), retries
+        if isinstance(outcome, StorageUnavailableError):
+            raise outcome
         if not isinstance(outcome, PermanentError) or len(parts) == 1:
             return [outcome] * len(parts), retries
         outcomes: list[WriteResult | WorkbenchError] = []
@@ -212,7 +216,7 @@ class PageWriter:
         with bind_context(resource=unit.resource, page=unit.page):
             log.error("page failed: %s", result.error)
             try:
-                self.store.record_failure(
+                self.retrying(self.store.record_failure)(
                     self.source, unit.resource, unit.ref, result.error, run_id=self.run_id
                 )
             except WorkbenchError:

@@ -57,13 +57,20 @@ class FaultConfig:
     slow_rate: float = 0.0
     slow_ms: float = 3000.0
     always_fail: tuple[str, ...] = ()
+    #: Hostile answers (``workbench.local_api.hostile``): the first on ``hostile_page``, the
+    #: next on the page after, ...; header kinds on every page.
+    hostile: tuple[str, ...] = ()
+    hostile_page: int = 2
+    #: Where a ``redirect`` answer points: another host's base URL.
+    hostile_target: str = ""
+    #: How big a ``huge`` answer is.
+    huge_mb: float = 40.0
 
     def __post_init__(self) -> None:
-        patterns = self.always_fail
-        # One text is one pattern, not one pattern per character.
-        object.__setattr__(
-            self, "always_fail", (patterns,) if isinstance(patterns, str) else tuple(patterns)
-        )
+        # One text is one pattern (or kind), not one per character.
+        for name in ("always_fail", "hostile"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         check_fault_values(dataclasses.asdict(self))
 
     def with_overrides(self, query: Mapping[str, str]) -> FaultConfig:
@@ -104,6 +111,24 @@ def check_fault_values(values: Mapping[str, Any], label: Callable[[str], str] = 
             raise ConfigError(f"{label('always_fail')} {pattern!r}: expected a non-empty text")
     if not isinstance(values["seed"], int):
         raise ConfigError(f"{label('seed')} {values['seed']!r}: expected an integer")
+    _check_hostile(values, label)
+
+
+def _check_hostile(values: Mapping[str, Any], label: Callable[[str], str]) -> None:
+    """Raise ConfigError for an unknown hostile kind, a bad page or a redirect to nowhere."""
+    from workbench.local_api.hostile import HOSTILE_KINDS
+
+    for kind in values.get("hostile", ()):
+        if kind not in HOSTILE_KINDS:
+            known = ", ".join(HOSTILE_KINDS)
+            raise ConfigError(f"{label('hostile')} {kind!r}: expected one of {known}")
+    page = values.get("hostile_page", 2)
+    if not isinstance(page, int) or page < 1:
+        raise ConfigError(f"{label('hostile_page')} {page!r}: expected an integer >= 1")
+    if "redirect" in values.get("hostile", ()) and not values.get("hostile_target"):
+        raise ConfigError(f"{label('hostile_target')}: a redirect needs a target URL")
+    if not is_finite_number(values.get("huge_mb", 1.0)) or values.get("huge_mb", 1.0) <= 0:
+        raise ConfigError(f"{label('huge_mb')} {values.get('huge_mb')!r}: expected a number > 0")
 
 
 def decide(config: FaultConfig, key: str, attempt: int) -> FaultDecision:

@@ -11,15 +11,17 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from workbench.local_api import hostile
 from workbench.local_api.body_cache import BodyCache
 from workbench.local_api.data import Dataset, parse_id
-from workbench.local_api.faults import OVERRIDE_PARAMS, FaultInjector
+from workbench.local_api.faults import OVERRIDE_PARAMS, FaultConfig, FaultInjector
 from workbench.local_api.paging import PAGING_PARAMS, PagingError, Window, link_header
 from workbench.local_api.stats import ServerStats
 
 __all__ = [
     "BODIES",
     "DATASET",
+    "FAULTS",
     "INJECTOR",
     "MALFORMED",
     "STATS",
@@ -35,6 +37,8 @@ INJECTOR = web.AppKey("injector", FaultInjector)
 STATS = web.AppKey("stats", ServerStats)
 #: Set by the fault middleware for the request being handled: cut this answer off mid-JSON.
 MALFORMED: ContextVar[bool] = ContextVar("workbench_source_malformed", default=False)
+#: Set by the fault middleware: the faults in force for the request being handled.
+FAULTS: ContextVar[FaultConfig | None] = ContextVar("workbench_source_faults", default=None)
 #: Records encoded per write when a list is streamed; lists no longer than this go in one body.
 CHUNK = 1000
 
@@ -127,14 +131,33 @@ async def _list(
     filters = {key: query.getall(key) for key in query if key not in PAGING_PARAMS}
     ids = request.app[DATASET].filter(resource, {**filters, **scope})
     headers: dict[str, str] = {}
+    faults = FAULTS.get() or FaultConfig()
     if window is not None:
         links = link_header(request.url, list(query.items()), window, len(ids))
         headers["X-Total-Count"] = str(len(ids))
         headers["Access-Control-Expose-Headers"] = "X-Total-Count, Link"
         if links:
             headers["Link"] = links
+        for kind in set(faults.hostile) & set(hostile.HEADER_KINDS):
+            hostile.lie(kind, headers, len(ids), str(request.url))
         ids = ids[window.start : window.stop]
+        kind = _hostile_kind(faults, window)
+        if kind is not None:
+            records = list(request.app[DATASET].records(resource, ids))
+            request.app[STATS].count_fault("hostile")
+            response, served = await hostile.apply(kind, request, records, headers, faults)
+            request.app[STATS].count_records(served)
+            return response
     return await _send_records(request, resource, ids, headers)
+
+
+def _hostile_kind(faults: FaultConfig, window: Window) -> str | None:
+    """Return the hostile kind this page of a paged list gets, if any."""
+    if window.style != "page" or not window.size:
+        return None
+    kinds = [kind for kind in faults.hostile if kind not in hostile.HEADER_KINDS]
+    index = window.start // window.size + 1 - faults.hostile_page
+    return kinds[index] if 0 <= index < len(kinds) else None
 
 
 def _not_found() -> web.Response:

@@ -20,6 +20,7 @@ from workbench.local_api.faults import FaultConfig, FaultInjector
 from workbench.local_api.handlers import (
     BODIES,
     DATASET,
+    FAULTS,
     INJECTOR,
     MALFORMED,
     STATS,
@@ -94,11 +95,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse 
         return error_response(429, "injected rate limit", retry_after)
     if decision.status is not None:
         return error_response(decision.status, f"injected {decision.kind}")
-    token = MALFORMED.set(decision.kind == "malformed")
+    token, faults = MALFORMED.set(decision.kind == "malformed"), FAULTS.set(config)
     try:
         return await handler(request)
     finally:
         MALFORMED.reset(token)
+        FAULTS.reset(faults)
 
 
 def _seconds(value: float) -> str:

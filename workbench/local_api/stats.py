@@ -52,6 +52,7 @@ class ServerStats:
                 "by_resource": dict(sorted(self._by_resource.items())),
                 "by_status": {str(code): n for code, n in sorted(self._by_status.items())},
                 "faults": {kind: self._faults[kind] for kind in FAULT_KINDS},
+                "hostile_pages": self._faults["hostile"],
                 "records_served": self._records,
             }
 

@@ -9,6 +9,7 @@ from workbench.processing.processor import (
     Processor,
     ProcessResult,
     Reject,
+    Unparsed,
 )
 from workbench.processing.schemas import SCHEMAS, Schema, schema_for
 from workbench.processing.steps import (
@@ -39,6 +40,7 @@ __all__ = [
     "Reject",
     "Schema",
     "Step",
+    "Unparsed",
     "Validate",
     "WordCounts",
     "canonical_json",

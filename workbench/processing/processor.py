@@ -42,6 +42,7 @@ __all__ = [
     "ProcessedRecord",
     "Processor",
     "Reject",
+    "Unparsed",
 ]
 
 #: At most this many characters of a rejected record's text are kept.
@@ -67,6 +68,17 @@ class Reject:
     resource: str
     external_id: str | None
     raw: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A raw item its source could not parse (invalid JSON, invalid UTF-8), and why.
+
+    Sources hand it on instead of failing the whole page; the processor rejects it.
+    """
+
+    text: str
     reason: str
 
 
@@ -104,6 +116,11 @@ def _raw_text(raw: object) -> str:
         text = json.dumps(raw, ensure_ascii=True, default=ascii)
     except (TypeError, ValueError, RecursionError):
         text = ascii(raw)
+    return _truncated(text)
+
+
+def _truncated(text: str) -> str:
+    """Cut a reject's text to ``RAW_TEXT_LIMIT`` characters, marking the cut."""
     if len(text) > RAW_TEXT_LIMIT:
         text = text[: RAW_TEXT_LIMIT - len(_TRUNCATED)] + _TRUNCATED
     return text
@@ -156,6 +173,8 @@ class Processor:
     def process(self, raw: object) -> ProcessResult:
         """Process one raw record into a ``ProcessedRecord`` or a ``Reject``; never raises."""
         if type(raw) is not dict and not isinstance(raw, Mapping):  # the ABC check is slow
+            if type(raw) is Unparsed:
+                return Reject(self.resource, None, _truncated(raw.text), raw.reason)
             return self._reject(raw, f"not a JSON object: {_json_type(raw)}")
         stage: object = None
         data: Any = raw

@@ -17,7 +17,9 @@ Cleaning rules for every string value, at any depth:
 
 Keys are only stripped of NULs and normalised to NFC: their spelling is the schema's, so
 whitespace in them is left alone. Two keys that become equal after cleaning collapse into
-one, the later winning.
+one, the later winning. A record nested deeper than ``MAX_DEPTH`` levels, or with a text
+value longer than ``MAX_TEXT`` characters, is a ``ValidationError`` (a reject that says
+so): never a ``RecursionError``, never a row no one can read.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, ValidationError
 from workbench.processing.checksum import canonical_json, content_checksum
 from workbench.processing.schemas import Schema
 
 __all__ = [
     "DEFAULT_ENRICHMENT",
+    "MAX_DEPTH",
+    "MAX_TEXT",
     "BurnCpu",
     "CleanStrings",
     "NormaliseEmail",
@@ -50,6 +54,10 @@ __all__ = [
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 _JSON_SCALARS = frozenset({int, float, bool, type(None)})
+#: How deeply a record may nest objects and arrays (JSONPlaceholder's users go 3 deep).
+MAX_DEPTH = 32
+#: The longest text a record's value may hold, in characters (a post's body is ~200).
+MAX_TEXT = 100_000
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _GOLDEN = 0x9E3779B97F4A7C15
 _FNV_PRIME = 0x100000001B3
@@ -110,25 +118,35 @@ def _clean_key(key: object) -> object:
     return unicodedata.normalize("NFC", _fix_surrogates(key.replace("\x00", "")))
 
 
-def clean_value(value: Any) -> Any:
+def clean_value(value: Any, depth: int = 0) -> Any:
     """Return ``value`` cleaned at every depth; mappings become dicts, tuples become lists."""
     kind = type(value)
     if kind is str:
-        return clean_text(value)
+        return clean_text(_bounded(value))
     if kind in _JSON_SCALARS:  # before the Mapping check, which is slow for non-mappings
         return value
+    if depth >= MAX_DEPTH:
+        raise ValidationError(f"nested deeper than {MAX_DEPTH} levels")
     if kind is dict:
-        return _clean_dict(value)
+        return _clean_dict(value, depth + 1)
     if isinstance(value, Mapping):
-        return {_clean_key(key): clean_value(item) for key, item in value.items()}
+        return {_clean_key(key): clean_value(item, depth + 1) for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [clean_value(item) for item in value]
+        return [clean_value(item, depth + 1) for item in value]
     if isinstance(value, str):  # a str subclass: clean it as plain text
-        return clean_text(str(value))
+        return clean_text(_bounded(str(value)))
     return value
 
 
-def _clean_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+def _bounded(text: str, key: object = None) -> str:
+    """Return ``text``, or raise ``ValidationError`` when it is longer than ``MAX_TEXT``."""
+    if len(text) > MAX_TEXT:
+        where = f"field {key!r}" if key is not None else "a text value"
+        raise ValidationError(f"{where} is {len(text):,} characters long: at most {MAX_TEXT:,}")
+    return text
+
+
+def _clean_dict(value: dict[Any, Any], depth: int) -> dict[Any, Any]:
     """Clean a plain dict: ``clean_value``'s commonest case, with its per-item calls inlined."""
     cleaned = {}
     for key, item in value.items():
@@ -136,9 +154,9 @@ def _clean_dict(value: dict[Any, Any]) -> dict[Any, Any]:
             key = _clean_key(key)
         kind = type(item)
         if kind is str:
-            item = clean_text(item)
+            item = clean_text(item if len(item) <= MAX_TEXT else _bounded(item, key))
         elif kind not in _JSON_SCALARS:
-            item = clean_value(item)
+            item = clean_value(item, depth)
         cleaned[key] = item  # a later key that cleans to the same text wins, as in a dict display
     return cleaned
 

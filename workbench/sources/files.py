@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError, SourceError
+from workbench.processing import Unparsed
 from workbench.processing.schemas import Fields, schema_for
 from workbench.sources.source import Payload, RawPage, Source, WorkUnit
 
@@ -138,7 +139,7 @@ class FileSource(Source):
             raise SourceError(f"cannot read {unit.ref}: {exc.strerror or exc}") from exc
 
     def parse(self, unit: WorkUnit, payload: Payload) -> RawPage:
-        """Decode the chunk; a line that is not JSON is kept as text for the processor to reject."""
+        """Decode the chunk; a line that is not JSON goes on as ``Unparsed``, to be rejected."""
         text = payload.body.decode("utf-8", errors="replace")
         if self.formats[unit.resource] == "csv":
             types = column_types(unit.resource)
@@ -150,8 +151,9 @@ class FileSource(Source):
 
 
 def _json_or_text(line: str) -> Any:
-    """Parse one JSON Lines record; keep an unparseable line as text (it becomes a reject)."""
+    """Parse one JSON Lines record; keep an unparseable line, with why, for the processor."""
     try:
         return json.loads(line)
-    except json.JSONDecodeError:
-        return line
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return Unparsed(line, f"invalid JSON: {reason}")

@@ -36,17 +36,21 @@ class Payload:
 
     body: bytes
     total_pages: int | None = None
+    #: Whether the source said a next page follows (an HTTP ``Link`` with ``rel="next"``).
+    more: bool = False
 
     def to_bytes(self) -> bytes:
-        """Encode for a cache: the page count on the first line, then the body."""
+        """Encode for a cache: the page count (and ``+`` if more follow), then the body."""
         head = b"" if self.total_pages is None else str(self.total_pages).encode()
-        return head + b"\n" + self.body
+        return head + (b"+" if self.more else b"") + b"\n" + self.body
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Payload:
         """Decode what ``to_bytes`` wrote."""
         head, _, body = blob.partition(b"\n")
-        return cls(body, int(head) if head else None)
+        more = head.endswith(b"+")
+        count = head.rstrip(b"+")
+        return cls(body, int(count) if count else None, more)
 
 
 @dataclass(slots=True)
@@ -57,6 +61,8 @@ class RawPage:
     records: list[Any]
     total_pages: int | None = None
     from_cache: bool = False
+    #: Whether the source said a next page follows.
+    more: bool = False
 
 
 class Source(ABC):
@@ -66,6 +72,8 @@ class Source(ABC):
     name: str
     #: Whether payloads may go through the response cache (an HTTP API: yes; a local file: no).
     cacheable: bool = False
+    #: Records a full unit holds; a shorter one is the last (None: units are not paged).
+    page_size: int | None = None
 
     @abstractmethod
     def first_units(self, resource: str) -> Iterable[WorkUnit]:
@@ -76,6 +84,10 @@ class Source(ABC):
     ) -> Iterator[WorkUnit]:
         """Return the units discovered from reading the first ones (none by default)."""
         return iter(())
+
+    def units_after(self, resource: str, page: int, count: int) -> list[WorkUnit]:
+        """Return ``count`` units after ``page``, for when the source has more than it said."""
+        return []
 
     @abstractmethod
     def fetch(self, unit: WorkUnit, session: Any = None) -> Payload:
