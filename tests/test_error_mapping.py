@@ -307,6 +307,9 @@ class TestPsycopg2:
             (psycopg2.ProgrammingError("syntax error at or near"), StorageDataError),
             (psycopg2.NotSupportedError("not supported"), StorageDataError),
             (psycopg2.InternalError("internal"), StorageDataError),
+            (psycopg2.errors.SerializationFailure("could not serialize"), StorageUnavailableError),
+            (psycopg2.errors.DeadlockDetected("deadlock detected"), StorageUnavailableError),
+            (psycopg2.errors.ProgramLimitExceeded("index row size"), StorageDataError),
         ],
     )
     def test_mapped_types(self, original: Exception, kind: type[WorkbenchError]) -> None:
@@ -315,6 +318,25 @@ class TestPsycopg2:
         assert type(exc) is kind
         assert exc.__cause__ is original
         assert f"({type(original).__name__}: {original}" in str(exc)
+
+    def test_a_data_error_psycopg2_calls_operational_is_a_data_error(
+        self, postgres_dsn: str
+    ) -> None:
+        """An index row too large for a btree (54000) is refused data, not worth retrying."""
+        conn = psycopg2.connect(postgres_dsn)
+        try:
+            with (
+                pytest.raises(StorageDataError) as caught,
+                map_psycopg2_errors(),
+                conn.cursor() as cur,
+            ):
+                cur.execute("CREATE TABLE big (k text PRIMARY KEY)")
+                cur.execute("INSERT INTO big SELECT string_agg(md5(i::text), '') FROM "
+                            "generate_series(1, 200) i")  # fmt: skip
+            assert isinstance(caught.value.__cause__, psycopg2.OperationalError)
+            assert caught.value.__cause__.pgcode == "54000"
+        finally:
+            conn.close()
 
     def test_real_refused_connection(self) -> None:
         """A real connect to a closed loopback port becomes StorageUnavailableError."""

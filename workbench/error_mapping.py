@@ -39,6 +39,7 @@ from workbench.errors import (
 )
 
 __all__ = [
+    "TRANSIENT_SQLSTATE_CLASSES",
     "map_aiohttp_errors",
     "map_psycopg2_errors",
     "map_redis_errors",
@@ -171,16 +172,31 @@ def map_aiohttp_errors(url: str | None = None) -> AbstractContextManager[None]:
     return _translated(translate)
 
 
+#: SQLSTATE classes worth another attempt: the connection (08), the server shutting down or
+#: starting (57), out of resources (53), a transaction rolled back by a serialization failure
+#: or a deadlock (40). Any other class is about the statement or its data.
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57"})
+
+
 def map_psycopg2_errors() -> AbstractContextManager[None]:
-    """Translate ``psycopg2`` errors: lost or refused connections, and refused statements."""
+    """Translate ``psycopg2`` errors: lost or refused connections, and refused statements.
+
+    The SQLSTATE decides, not the class psycopg2 picked: psycopg2 raises
+    ``OperationalError`` for a lost connection (no SQLSTATE) and for "index row size exceeds
+    btree maximum" (54000) alike, and only the first is worth retrying.
+    """
     import psycopg2
 
     def translate(exc: Exception) -> WorkbenchError | None:
-        if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
+        if not isinstance(exc, psycopg2.Error):
+            return None
+        code = getattr(exc, "pgcode", None)
+        # No SQLSTATE on psycopg2's own base classes: libpq lost or never had the connection.
+        lost = type(exc) in (psycopg2.OperationalError, psycopg2.InterfaceError)
+        rolled_back = isinstance(exc, psycopg2.extensions.TransactionRollbackError)
+        if (code is None and lost) or rolled_back or (code or "")[:2] in TRANSIENT_SQLSTATE_CLASSES:
             return StorageUnavailableError(_describe("Postgres unavailable", None, exc))
-        if isinstance(exc, psycopg2.DatabaseError):  # Data, Integrity, Programming, ...
-            return StorageDataError(_describe("Postgres refused the statement", None, exc))
-        return None
+        return StorageDataError(_describe("Postgres refused the statement", None, exc))
 
     return _translated(translate)
 

@@ -1,7 +1,8 @@
 """The ``workbench`` command line: one parser, one sub-command module per verb.
 
 Usage errors and configuration errors end with one line on stderr and exit status 2, never
-a traceback; a run that completed with failed pages exits 1.
+a traceback; any other workbench error (Postgres unreachable, a server that will not start)
+ends with one line and exit status 1, as does a run that completed with failed pages.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from workbench.errors import ConfigError, ServiceError
+from workbench.errors import ConfigError, WorkbenchError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -49,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """Return an error's message on one line (libpq's messages span several)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = build_parser()
@@ -56,10 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or EXIT_OK)
     except ConfigError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+        print(f"workbench: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except ServiceError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

@@ -131,8 +131,10 @@ def served_pages() -> Callable[[ServerHandle], int]:
 def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
     """A factory of ingestors on the test database, all closed after the test.
 
-    ``build(mode, url, cache=True, redis_url=None, name="local", **options)`` reads the API
-    at ``url``; it uses the test Redis unless ``cache`` is False or another URL is given.
+    ``build(mode, url, cache=True, redis_url=None, name="local", source_options=None,
+    dsn=None, **options)`` reads the API at ``url`` (``source_options`` go to
+    ``HttpApiSource``) into the test database (or ``dsn``); it uses the test Redis unless
+    ``cache`` is False or another URL is given.
     """
     made: list[Ingestor] = []
     test_redis = redis_url
@@ -144,10 +146,14 @@ def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
         cache: bool = True,
         redis_url: str | None = None,
         name: str = SOURCE_NAME,
+        source_options: dict[str, Any] | None = None,
+        dsn: str | None = None,
         **options: Any,
     ) -> Ingestor:
-        source = HttpApiSource(url, page_size=PAGE_SIZE, timeout_s=2, name=name)
-        connections = Connections(postgres_dsn, (redis_url or test_redis) if cache else None)
+        given = {"page_size": PAGE_SIZE, "timeout_s": 2, **(source_options or {})}
+        source = HttpApiSource(url, name=name, **given)
+        redis = (redis_url or test_redis) if cache else None
+        connections = Connections(dsn or postgres_dsn, redis)
         options = {
             "resources": RESOURCES,
             "concurrency": 4,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
 from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
@@ -80,7 +81,7 @@ class BenchContext:
         if deleted > VACUUM_AFTER_ROWS:
             self.execute("VACUUM ingested_data")
 
-    def execute(self, *statements: str) -> None:
+    def execute(self, *statements: str | sql.Composable) -> None:
         """Run statements outside a transaction (VACUUM, DDL of the bench's own tables)."""
         with map_psycopg2_errors():
             connection = psycopg2.connect(self.postgres_dsn)

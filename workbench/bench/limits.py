@@ -19,11 +19,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import psycopg2
+from psycopg2 import sql
 
 from workbench.bench.context import BenchContext
 from workbench.bench.runner import IncompleteRunError, Sample
 from workbench.bench.scenarios import Case
 from workbench.db.insert_strategies import copy_payload, data_json
+from workbench.db.upsert import COLUMNS
 from workbench.error_mapping import map_psycopg2_errors
 from workbench.local_api import Dataset
 from workbench.processing import ProcessedRecord, Processor
@@ -40,7 +42,8 @@ __all__ = [
 
 #: The DB limit's scratch table: created, truncated and dropped by the benchmark only.
 COPY_LIMIT_TABLE = "wb_bench_copy_limit"
-_COLUMNS = "source, resource, external_id, data, checksum, run_id"
+_TABLE = sql.Identifier(COPY_LIMIT_TABLE)
+_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 
 T = TypeVar("T")
 
@@ -123,19 +126,21 @@ class CopyLimitTrial:
         self.buffer = copy_buffer(processed_posts(case.size), source="bench-copy-limit")
         ctx.store.ensure_schema()  # the scratch table copies ingested_data's shape
         ctx.execute(
-            f"DROP TABLE IF EXISTS {COPY_LIMIT_TABLE}",
-            f"CREATE TABLE {COPY_LIMIT_TABLE} (LIKE ingested_data INCLUDING DEFAULTS"
-            " INCLUDING CONSTRAINTS INCLUDING INDEXES)",
+            sql.SQL("DROP TABLE IF EXISTS {}").format(_TABLE),
+            sql.SQL(
+                "CREATE TABLE {} (LIKE ingested_data INCLUDING DEFAULTS"
+                " INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+            ).format(_TABLE),
         )
 
     def _copy(self) -> float:
         """Empty the table (untimed), then COPY the buffer and commit; return the seconds."""
-        self.ctx.execute(f"TRUNCATE {COPY_LIMIT_TABLE}")
+        self.ctx.execute(sql.SQL("TRUNCATE {}").format(_TABLE))
         with map_psycopg2_errors():
             connection = psycopg2.connect(self.ctx.postgres_dsn)
             try:
                 with connection.cursor() as cur:
-                    statement = f"COPY {COPY_LIMIT_TABLE} ({_COLUMNS}) FROM STDIN"
+                    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(_TABLE, _COLUMNS)
                     started = time.perf_counter()
                     cur.copy_expert(statement, io.BytesIO(self.buffer))
                     connection.commit()
@@ -153,4 +158,4 @@ class CopyLimitTrial:
 
     def close(self) -> None:
         """Drop the scratch table."""
-        self.ctx.execute(f"DROP TABLE IF EXISTS {COPY_LIMIT_TABLE}")
+        self.ctx.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_TABLE))

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg2
+from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from workbench.bench.context import BenchContext
@@ -88,7 +89,9 @@ def _stored_rows(dsn: str) -> int:
         connection = psycopg2.connect(dsn)
         try:
             with connection.cursor() as cur:
-                cur.execute(f"SELECT count(*) FROM {PEER_DATASET}.posts")
+                cur.execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(PEER_DATASET, "posts"))
+                )
                 return int(cur.fetchone()[0])
         finally:
             connection.close()
@@ -127,7 +130,8 @@ class PeerTrial:
 
     def _clear(self) -> None:
         """Drop the peer's schemas."""
-        self.ctx.execute(*(f"DROP SCHEMA IF EXISTS {name} CASCADE" for name in _SCHEMAS))
+        drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+        self.ctx.execute(*(drop.format(sql.Identifier(name)) for name in _SCHEMAS))
 
     def _load(self, pages: int) -> dict[str, Any]:
         """Load ``pages`` pages into an empty schema; return the child's numbers."""

@@ -1,8 +1,12 @@
 """``workbench ingest``: fetch, process, dedup and save resources in one of the modes.
 
-The last line on stdout is the run report as one JSON object. Exit status: 0 when every page
-was saved, 1 when some pages failed after their retries (they are named on stderr and kept in
-``ingest_rejects``), 2 on a bad flag or setting.
+The last line on stdout is the run report as one JSON object, however the run ends. Exit
+status: 0 when every page was saved; 1 when some pages failed after their retries (named on
+stderr and kept in ``ingest_rejects``) or Postgres could not be reached; 2 on a bad flag or
+setting; 130 or 143 after SIGINT or SIGTERM, which stop the run gracefully (pages in flight
+are written; a second signal ends it at once). A run stopped early resumes when run again:
+committed pages' responses are in the response cache and their records in the dedup set, so
+they are neither fetched nor written again; the rest are.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import sys
 from typing import Any
 
+from workbench.commands.signals import Caught, graceful_stop
 from workbench.config import Settings
 from workbench.errors import ConfigError
 from workbench.ingestion import RunReport, UnitResult
@@ -55,19 +60,30 @@ def _ingest(args: argparse.Namespace) -> int:
             bar.update(1)
 
     try:
-        report = ingestor.run(progress=progress)
+        with graceful_stop(ingestor.stopping) as caught:
+            report = ingestor.run(progress=progress)
     finally:
         if bar is not None:
             bar.close()
         ingestor.close()
-    return _finish(report)
+    return _finish(report, caught)
 
 
-def _finish(report: RunReport) -> int:
-    """Print the failure summary (stderr) and the report (last stdout line); pick the status."""
-    if not report.ok:
+def _finish(report: RunReport, caught: Caught) -> int:
+    """Print one line on stderr if the run is not ok, the report last on stdout; pick a status."""
+    if report.interrupted:
+        print(
+            f"workbench: interrupted by {report.stopped} after {report.pages} page(s); "
+            "committed pages will not be fetched or written again: run again to resume",
+            file=sys.stderr,
+        )
+    elif report.stopped:
+        print(f"workbench: error: {' '.join(report.stopped.split())}", file=sys.stderr)
+    elif not report.ok:
         print(f"workbench: {report.failure_summary()}", file=sys.stderr)
     print(json.dumps(report.summary(), sort_keys=True), flush=True)
+    if caught.exit_status is not None:
+        return caught.exit_status
     return 0 if report.ok else 1
 
 

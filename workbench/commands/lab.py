@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 
+from workbench.errors import ConfigError
 from workbench.services import ensure_services
 from workbench.services.common import project_root
 
@@ -30,6 +31,8 @@ def _lab(args: argparse.Namespace) -> int:
     """Start the services, export where they are, then replace this process with JupyterLab."""
     services = ensure_services()
     os.environ.update(services.as_env())  # kernels inherit it and reach the same servers
+    if args.token is not None and len(args.token) < 8:
+        raise ConfigError("--token: expected at least 8 characters (JupyterLab is never open)")
     token = args.token or secrets.token_hex(16)
     print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
     command = lab_command(args.port, token)

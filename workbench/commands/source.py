@@ -46,8 +46,13 @@ def _serve(args: argparse.Namespace) -> int:
     values["hostile_page"] = args.hostile_page
     values["hostile_target"] = args.hostile_target
     check_fault_values(values, label=FLAG_OF.__getitem__)
+    dataset = Dataset(seed=args.seed, scale=args.scale)
     run_server(
-        args.host, args.port, Dataset(seed=args.seed, scale=args.scale), FaultConfig(**values)
+        args.host,
+        args.port,
+        dataset,
+        FaultConfig(**values),
+        allow_remote_faults=args.allow_remote_faults,
     )
     return 0
 
@@ -86,4 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--hostile-page", type=int, default=2, help="first hostile page (2)")
     serve.add_argument("--hostile-target", default="", help="where a 'redirect' answer points")
+    serve.add_argument(
+        "--allow-remote-faults",
+        action="store_true",
+        help="accept fault parameters and resets from other hosts (default: this host only)",
+    )
     serve.set_defaults(handler=_serve)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from psycopg2 import sql
 from psycopg2.extensions import connection, cursor
 from psycopg2.extras import execute_values
 
@@ -49,11 +50,12 @@ __all__ = [
 
 EXECUTE_VALUES_PAGE_SIZE = 1000
 
-_COLUMNS = "source, resource, external_id, data, checksum, run_id"
-_ON_CONFLICT_SKIP = "ON CONFLICT (source, resource, external_id) DO NOTHING"
 _ROW_TEMPLATE = "(%s, %s, %s, %s::jsonb, %s, %s)"
-_INSERT_ROW = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES {_ROW_TEMPLATE} {_ON_CONFLICT_SKIP}"
-_INSERT_PAGE = f"INSERT INTO ingested_data ({_COLUMNS}) VALUES %s {_ON_CONFLICT_SKIP} RETURNING 1"
+_INSERT = (
+    "INSERT INTO {target} VALUES {values} ON CONFLICT (source, resource, external_id) DO NOTHING"
+)
+_INSERT_ROW = sql.SQL(_INSERT).format(target=TARGET, values=sql.SQL(_ROW_TEMPLATE))
+_INSERT_PAGE = sql.SQL(_INSERT + " RETURNING 1").format(target=TARGET, values=sql.SQL("%s"))
 
 
 class Strategy(Protocol):
@@ -82,7 +84,7 @@ class _CursorWrite(Protocol):
 def _target_rows(
     records: Sequence[ProcessedRecord], source: str, run_id: str | None
 ) -> Iterator[tuple[str | None, ...]]:
-    """Yield each record as an ``ingested_data`` row in ``_COLUMNS`` order."""
+    """Yield each record as an ``ingested_data`` row in ``COLUMNS`` order."""
     for record in records:
         yield (
             source,

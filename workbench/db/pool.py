@@ -3,12 +3,14 @@
 ``ConnectionPool`` hands out connections one transaction at a time (``transaction()``), opens
 them on first use, never holds more than ``maxconn`` and makes a caller wait up to
 ``timeout`` seconds for a free one instead of failing. Underneath is psycopg2's
-``ThreadedConnectionPool``, taught to keep every idle connection it is given back
-(``ReusingPool``).
+``ThreadedConnectionPool``, taught to keep every idle connection it is given back and never
+to hand out one the server has closed meanwhile (``ReusingPool``): after a Postgres restart
+the next transaction gets a new connection instead of an error.
 """
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +33,16 @@ class ReusingPool(ThreadedConnectionPool):
 
     psycopg2's pool keeps only ``minconn`` of the connections given back and closes the
     others, so a store shared by more threads than ``minconn`` would connect and disconnect
-    around most transactions (a new backend process, cold caches, each time).
+    around most transactions (a new backend process, cold caches, each time). An idle
+    connection the server has ended since (a restart, an admin's terminate) is dropped when
+    it would be handed out: its socket reads as ready, which an idle one never is.
     """
+
+    def _getconn(self, key: Any = None) -> connection:
+        # Called under the pool's lock, like _putconn.
+        while self._pool and _ended_by_server(self._pool[-1]):
+            self._pool.pop().close()
+        return super()._getconn(key)
 
     def _putconn(self, conn: connection, key: Any = None, close: bool = False) -> None:
         # The base class keeps a connection while fewer than minconn are idle: for this
@@ -42,6 +52,21 @@ class ReusingPool(ThreadedConnectionPool):
             super()._putconn(conn, key, close)
         finally:
             self.minconn = minconn
+
+
+def _ended_by_server(conn: connection) -> bool:
+    """Tell whether an idle connection's server has spoken (a goodbye or EOF): it is dead.
+
+    An idle connection has nothing to read; a readable one carries the server's termination
+    notice or the end of the stream. ``select`` with no timeout costs no round trip.
+    """
+    if conn.closed:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg2.Error):
+        return True
+    return bool(readable)
 
 
 class ConnectionPool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
 
+from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 
 from workbench.db.pool import ConnectionPool
@@ -35,10 +36,6 @@ from workbench.processing import ProcessedRecord, Reject
 from workbench.redaction import describe_dsn, redact
 
 __all__ = ["PostgresStore", "WriteResult", "reject_key"]
-
-# Filters whose None parameter matches every row.
-_SOURCE_FILTER = "(%(source)s IS NULL OR source = %(source)s)"
-_RESOURCE_FILTER = "(%(resource)s IS NULL OR resource = %(resource)s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +140,12 @@ class PostgresStore:
         return self.pool.in_use
 
     def _query(
-        self, sql: str, params: Mapping[str, Any] | Sequence[Any] = ()
+        self, statement: str, params: Mapping[str, Any] | Sequence[Any] = ()
     ) -> list[dict[str, Any]]:
         """Run one read statement and return its rows as dicts."""
         self._ready()
         with self._transaction() as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
-            cur.execute(sql, params)
+            cur.execute(statement, params)
             return [dict(row) for row in cur.fetchall()]
 
     # --- schema ---------------------------------------------------------------------------
@@ -242,7 +239,9 @@ class PostgresStore:
         """Empty all three tables (for notebooks and benchmarks)."""
         self._ready()
         with self._transaction() as conn, conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {', '.join(TABLES)}")
+            cur.execute(
+                sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES)))
+            )
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -264,7 +263,8 @@ class PostgresStore:
         """Count stored records, optionally of one source and/or one resource."""
         rows = self._query(
             "SELECT count(*) AS n FROM ingested_data"
-            f" WHERE {_SOURCE_FILTER} AND {_RESOURCE_FILTER}",
+            " WHERE (%(source)s IS NULL OR source = %(source)s)"
+            " AND (%(resource)s IS NULL OR resource = %(resource)s)",
             {"source": source, "resource": resource},
         )
         return int(rows[0]["n"])
@@ -280,7 +280,7 @@ class PostgresStore:
     def rejects(self, source: str | None = None) -> list[dict[str, Any]]:
         """Return every reject row, optionally of one source, oldest first."""
         return self._query(
-            f"SELECT * FROM ingest_rejects WHERE {_SOURCE_FILTER}"
+            "SELECT * FROM ingest_rejects WHERE (%(source)s IS NULL OR source = %(source)s)"
             " ORDER BY source, resource, first_seen_at, reject_key",
             {"source": source},
         )

@@ -14,27 +14,38 @@ import io
 from collections.abc import Sequence
 
 import psycopg2.errors
+from psycopg2 import sql
 from psycopg2.extensions import cursor
 
 from workbench.db.copy_format import ingested_data_rows
 from workbench.processing import ProcessedRecord
 
-__all__ = ["TARGET", "Key", "copy_into", "latest_per_key", "upsert_pages", "upsert_rows"]
+__all__ = [
+    "COLUMNS",
+    "TARGET",
+    "Key",
+    "copy_into",
+    "latest_per_key",
+    "upsert_pages",
+    "upsert_rows",
+]
 
 #: What identifies a stored record within its source: ``(resource, external_id)``.
 Key = tuple[str, str]
 
-_COLUMNS = "source, resource, external_id, data, checksum, run_id"
+#: The columns of ``ingested_data`` a COPY buffer holds, in its order.
+COLUMNS = ("source", "resource", "external_id", "data", "checksum", "run_id")
+_COLUMN_LIST = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 #: The table every record goes to, with the columns a COPY buffer holds.
-TARGET = f"ingested_data ({_COLUMNS})"
+TARGET = sql.SQL("{} ({})").format(sql.Identifier("ingested_data"), _COLUMN_LIST)
 #: Bytes handed to the server per write while COPYing (psycopg2's default is 8 KiB).
 _COPY_CHUNK = 256 * 1024
 
-_STAGING = "_wb_staging"
+_STAGING = sql.Identifier("_wb_staging")
 # Made once per session and emptied by every commit: creating and dropping a table in every
 # transaction costs Postgres more catalog work than small batches cost it to write.
-_CREATE_STAGING = f"""
-    CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (
+_CREATE_STAGING = sql.SQL("""
+    CREATE TEMP TABLE IF NOT EXISTS {staging} (
         source      text  NOT NULL,
         resource    text  NOT NULL,
         external_id text  NOT NULL,
@@ -42,17 +53,17 @@ _CREATE_STAGING = f"""
         checksum    text  NOT NULL,
         run_id      text
     ) ON COMMIT DELETE ROWS
-"""
+""").format(staging=_STAGING)
 # The staged rows are taken out as they are read, so a second batch in the same transaction
 # starts from an empty table. Keys are distinct by then (see latest_per_key): ON CONFLICT DO
 # UPDATE refuses to touch the same row twice in one statement. Only rows written come back,
 # and xmax is 0 only on a freshly inserted one.
-_UPSERT_FROM_STAGING = f"""
+_UPSERT_FROM_STAGING = sql.SQL("""
     WITH batch AS (
-        DELETE FROM {_STAGING} RETURNING {_COLUMNS}
+        DELETE FROM {staging} RETURNING {columns}
     )
-    INSERT INTO {TARGET}
-    SELECT {_COLUMNS} FROM batch
+    INSERT INTO {target}
+    SELECT {columns} FROM batch
     ON CONFLICT (source, resource, external_id) DO UPDATE
         SET data = EXCLUDED.data,
             checksum = EXCLUDED.checksum,
@@ -60,13 +71,13 @@ _UPSERT_FROM_STAGING = f"""
             run_id = EXCLUDED.run_id
         WHERE ingested_data.checksum IS DISTINCT FROM EXCLUDED.checksum
     RETURNING resource, external_id, (xmax = 0) AS inserted
-"""
+""").format(staging=_STAGING, columns=_COLUMN_LIST, target=TARGET)
+_COPY = sql.SQL("COPY {} FROM STDIN WITH (FORMAT text, ENCODING 'UTF8')")
 
 
-def copy_into(cur: cursor, target: str, payload: bytes) -> None:
+def copy_into(cur: cursor, target: sql.Composable, payload: bytes) -> None:
     """COPY one text-format buffer into ``target`` (a table and its column list)."""
-    statement = f"COPY {target} FROM STDIN WITH (FORMAT text, ENCODING 'UTF8')"
-    cur.copy_expert(statement, io.BytesIO(payload), size=_COPY_CHUNK)
+    cur.copy_expert(_COPY.format(target), io.BytesIO(payload), size=_COPY_CHUNK)
 
 
 def latest_per_key(records: Sequence[ProcessedRecord]) -> list[ProcessedRecord]:

@@ -29,7 +29,7 @@ from workbench.db.connections import Connections
 from workbench.errors import MalformedPayloadError, StorageUnavailableError, WorkbenchError
 from workbench.ingestion.lifecycle import RunRecord, Stop, forget_unbacked_dedup
 from workbench.ingestion.pages import Job, ReadyPage
-from workbench.ingestion.planning import Frontier, first_units, follow_ups, with_cached
+from workbench.ingestion.planning import Frontier, first_units, with_cached
 from workbench.ingestion.report import RunReport, UnitResult
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
@@ -240,15 +240,15 @@ class Ingestor(ABC):
         """
         cache, until = self.cache if self.source.cacheable else None, self.stopping.until
         frontier = Frontier(self.source, self.max_pages)
-        first_jobs = with_cached(until(first_units(self.source, self.resources)), cache)
+        first_jobs = until(with_cached(first_units(self.source, self.resources), cache))
         first = list(self.schedule(first_jobs))
         for page in first:
             frontier.see(page)
             yield from writer.add(page)
         yield from writer.flush()  # the page count is known: show progress before the rest
-        units = frontier.within(follow_ups(self.source, first, self.max_pages))
+        units = frontier.follow_ups(first)
         while True:
-            rest = self.schedule(with_cached(until(units), cache))
+            rest = self.schedule(until(frontier.within(with_cached(units, cache))))
             try:
                 for page in rest:
                     frontier.see(page)

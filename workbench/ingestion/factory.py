@@ -54,4 +54,5 @@ def build_ingestor(
         retry_options=RetryOptions(attempts=settings.retry_attempts),
         cpu_cost=cpu_cost,
         batch_rows=settings.batch_rows,
+        heartbeat_s=settings.heartbeat_s,
     )

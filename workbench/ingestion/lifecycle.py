@@ -29,7 +29,7 @@ T = TypeVar("T")
 log = logging.getLogger("workbench.ingestion")
 
 #: How a run reaches Postgres at its start: a few quick tries, then a clear error.
-START_RETRIES = RetryOptions(attempts=3, base=0.25, cap=1.0)
+START_RETRIES = RetryOptions(attempts=3, base=0.25, cap=1.0, quiet=True)
 
 
 class Stop:

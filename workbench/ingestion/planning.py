@@ -19,7 +19,7 @@ from workbench.ingestion.pages import Job, ReadyPage, units_context
 from workbench.logging_setup import bind_context
 from workbench.sources.source import Source, WorkUnit
 
-__all__ = ["LOOKUP_CHUNK", "Frontier", "first_units", "follow_ups", "with_cached"]
+__all__ = ["LOOKUP_CHUNK", "Frontier", "first_units", "with_cached"]
 
 #: Units whose cached responses are looked up in one round trip.
 LOOKUP_CHUNK = 64
@@ -30,21 +30,13 @@ def first_units(source: Source, resources: Sequence[str]) -> list[WorkUnit]:
     return [unit for resource in resources for unit in source.first_units(resource)]
 
 
-def follow_ups(
-    source: Source, first: Iterable[ReadyPage], max_pages: int | None
-) -> Iterator[WorkUnit]:
-    """Yield the units learnt from the first pages (pages 2..N of each resource)."""
-    for page in first:
-        if page.unit.page == 1:
-            yield from source.follow_up_units(page.unit.resource, page.total_pages, max_pages)
-
-
 class Frontier:
     """Where each resource's data ends, as the pages read so far show it.
 
-    ``see`` each page as it comes back; ``within`` drops planned units past a resource's
-    end; ``beyond`` returns the next units when a resource's last page read was full and
-    said more follow. Reads and writes are single dict operations, safe across threads.
+    ``see`` each page as it comes back. ``follow_ups`` stops planning a resource at its end,
+    and ``within`` drops the jobs already planned past it (cache lookups run a chunk ahead);
+    ``beyond`` returns the next units when a resource's last page read was full and said
+    more follow. Reads and writes are single dict operations, safe across threads.
     """
 
     #: Units read past a lying count per round.
@@ -65,11 +57,26 @@ class Frontier:
         if last is None or number > last.unit.page:
             self._last[resource] = page
 
-    def within(self, units: Iterable[WorkUnit]) -> Iterator[WorkUnit]:
-        """Yield the units not past their resource's known end."""
-        for unit in units:
-            if unit.page <= self._ends.get(unit.resource, unit.page):
+    def past_end(self, unit: WorkUnit) -> bool:
+        """Tell whether ``unit`` lies past its resource's known end."""
+        return unit.page > self._ends.get(unit.resource, unit.page)
+
+    def follow_ups(self, first: Iterable[ReadyPage]) -> Iterator[WorkUnit]:
+        """Yield the units the first pages announce, each resource's only up to its end."""
+        for page in first:
+            if page.unit.page != 1:
+                continue
+            units = self.source.follow_up_units(
+                page.unit.resource, page.total_pages, self.max_pages
+            )
+            for unit in units:
+                if self.past_end(unit):
+                    break  # in page order: the rest are past it too
                 yield unit
+
+    def within(self, jobs: Iterable[Job]) -> Iterator[Job]:
+        """Yield the jobs not past their resource's end, as known when each is taken."""
+        return (job for job in jobs if not self.past_end(job.unit))
 
     def beyond(self) -> list[WorkUnit]:
         """Return the next units of resources whose last page read was full and said more."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -76,6 +77,8 @@ def _init_process(
 ) -> None:
     """Set this process up like its parent: logging, log context, ingestor and session."""
     global _process_state
+    # Ctrl-C reaches the whole process group: the parent decides when its workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if logging_settings is not None:
         configure_logging(**logging_settings)
     set_context(context)

@@ -8,8 +8,9 @@ window of them in flight bounds memory while keeping every worker busy.
   fields (a process gets them from its pool's initializer: a context cannot be pickled).
 * ``abounded_map`` is its async twin: each call runs as a task on one of a fixed set of
   workers (a task's lane), so at most ``len(workers)`` are in flight; the items come from a
-  plain iterator that may block (it looks up the response cache), read a chunk at a time in
-  a thread so the event loop never waits on it.
+  plain iterator that may block (it looks up the response cache), read in a thread, as many
+  at a time as lanes are free, so the event loop never waits on it and no item is taken
+  before a lane can start it.
 * ``iterate_in_thread`` runs an async iterator on an event loop in a helper thread and hands
   its items to the calling thread, which keeps writing while the loop keeps fetching.
 """
@@ -31,9 +32,6 @@ __all__ = ["abounded_map", "bounded_map", "iterate_in_thread"]
 T = TypeVar("T")
 R = TypeVar("R")
 W = TypeVar("W")
-
-#: Items read from a blocking iterator per trip to a thread (``abounded_map``).
-READ_CHUNK = 64
 
 
 def bounded_map(
@@ -76,7 +74,7 @@ async def abounded_map(
         while True:
             while free and not exhausted:
                 if not ready:
-                    ready = list(reversed(await read()))
+                    ready = list(reversed(await read(len(free))))
                     exhausted = not ready
                     continue
                 worker = free.pop()
@@ -93,11 +91,11 @@ async def abounded_map(
         await asyncio.gather(*running, return_exceptions=True)
 
 
-def _chunks(iterator: Iterator[T]) -> Callable[[], Awaitable[list[T]]]:
-    """Return a reader of ``iterator``'s next chunk, run in a thread (an empty one: the end)."""
+def _chunks(iterator: Iterator[T]) -> Callable[[int], Awaitable[list[T]]]:
+    """Return a reader of ``iterator``'s next items, run in a thread (none: the end)."""
 
-    async def read() -> list[T]:
-        return await asyncio.to_thread(lambda: list(itertools.islice(iterator, READ_CHUNK)))
+    async def read(count: int) -> list[T]:
+        return await asyncio.to_thread(lambda: list(itertools.islice(iterator, count)))
 
     return read
 

@@ -26,15 +26,19 @@ class RetryOptions:
     base: float = 0.1
     cap: float = 5.0
     sleep: Any = time.sleep
+    #: Retry without a log line per attempt (the caller reports the outcome itself).
+    quiet: bool = False
 
     def decorator(self) -> Any:
         """Return the retry decorator these options describe (for plain and async functions)."""
+        hooks = {"before_sleep": None, "on_giveup": None} if self.quiet else {}
         return retry(
             attempts=self.attempts,
             base=self.base,
             cap=self.cap,
             sleep=self.sleep,
             async_sleep=asyncio.sleep if self.sleep is time.sleep else self._async_sleep,
+            **hooks,
         )
 
     async def _async_sleep(self, seconds: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -16,7 +17,7 @@ from aiohttp import web
 from workbench.errors import ConfigError, ServiceError
 from workbench.local_api.body_cache import BodyCache
 from workbench.local_api.data import Dataset
-from workbench.local_api.faults import FaultConfig, FaultInjector
+from workbench.local_api.faults import OVERRIDE_PARAMS, FaultConfig, FaultInjector
 from workbench.local_api.handlers import (
     BODIES,
     DATASET,
@@ -40,15 +41,47 @@ SHUTDOWN_TIMEOUT_S = 0.5
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(dataset: Dataset, faults: FaultConfig | None = None) -> web.Application:
-    """Build the aiohttp application serving ``dataset`` with ``faults`` injected."""
-    app = web.Application(middlewares=[_faults_and_stats])
+#: Whether fault parameters and counter resets are accepted from other hosts than this one.
+REMOTE_FAULTS = web.AppKey("remote_faults", bool)
+#: The paths that change the server's state: loopback only, unless remote faults are allowed.
+RESET_PATHS = frozenset({"/stats/reset"})
+
+
+def create_app(
+    dataset: Dataset, faults: FaultConfig | None = None, *, allow_remote_faults: bool = False
+) -> web.Application:
+    """Build the aiohttp application serving ``dataset`` with ``faults`` injected.
+
+    Fault parameters (``?_error_rate=``) and counter resets are honoured only from this
+    machine (a loopback client) unless ``allow_remote_faults``: served on ``0.0.0.0`` in a
+    container, nobody else can make it misbehave.
+    """
+    app = web.Application(middlewares=[_local_knobs, _faults_and_stats])
+    app[REMOTE_FAULTS] = allow_remote_faults
     app[DATASET] = dataset
     app[BODIES] = BodyCache()
     app[INJECTOR] = FaultInjector(faults or FaultConfig())
     app[STATS] = ServerStats()
     app.add_routes(routes())
     return app
+
+
+@web.middleware
+async def _local_knobs(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse fault parameters and resets from other hosts (403), unless allowed."""
+    knob = any(param in request.query for param in OVERRIDE_PARAMS)
+    reset = request.path in RESET_PATHS or (request.path == "/stats" and request.method == "DELETE")
+    if (knob or reset) and not request.app[REMOTE_FAULTS] and not _is_loopback(request.remote):
+        return error_response(403, "fault parameters and resets are accepted from this host only")
+    return await handler(request)
+
+
+def _is_loopback(address: str | None) -> bool:
+    """Tell whether a client address is this machine's (127.0.0.0/8, ::1)."""
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 @web.middleware
@@ -181,7 +214,14 @@ def serve_in_thread(
         raise ServiceError(f"the source server at {url} failed: {failures[0]}") from failures[0]
 
 
-def run_server(host: str, port: int, dataset: Dataset, faults: FaultConfig | None = None) -> None:
+def run_server(
+    host: str,
+    port: int,
+    dataset: Dataset,
+    faults: FaultConfig | None = None,
+    *,
+    allow_remote_faults: bool = False,
+) -> None:
     """Serve until SIGINT or SIGTERM, printing the URL once listening."""
 
     def on_ready(url: str, stop: asyncio.Event) -> None:
@@ -190,7 +230,8 @@ def run_server(host: str, port: int, dataset: Dataset, faults: FaultConfig | Non
             loop.add_signal_handler(signum, stop.set)
         print(f"serving a JSONPlaceholder-style API at {url} (Ctrl-C stops)", flush=True)
 
-    asyncio.run(_serve(create_app(dataset, faults), host, port, on_ready))
+    app = create_app(dataset, faults, allow_remote_faults=allow_remote_faults)
+    asyncio.run(_serve(app, host, port, on_ready))
 
 
 async def _serve(

@@ -139,6 +139,7 @@ class EmbeddedPostgres:
     def _create_database(self, socket_dir: str) -> None:
         """Create the ``workbench`` database on first start (outside any transaction)."""
         import psycopg2
+        from psycopg2 import sql
 
         conn = psycopg2.connect(self.server_dsn(socket_dir), connect_timeout=10)
         try:
@@ -146,7 +147,7 @@ class EmbeddedPostgres:
             with conn.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
                 if cur.fetchone() is None:
-                    cur.execute(f'CREATE DATABASE "{DATABASE}"')
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
         finally:
             conn.close()
 
@@ -167,3 +168,42 @@ class EmbeddedPostgres:
                 raise ServiceError(f"embedded Postgres (pid {pid}) did not stop: {exc}") from exc
         wait_until(lambda: process_name(pid) is None, timeout=10)
         return True
+
+
+class ThrowawayPostgres:
+    """A private, empty PostgreSQL of its own: stop, restart or kill it at will.
+
+    For tests and the reliability runs that show what an outage does (the shared server stays
+    untouched). Its data lives under ``folder`` and is deleted by ``close``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.server = EmbeddedPostgres(folder)
+        self.folder = folder
+        self.dsn = ""
+
+    def __enter__(self) -> ThrowawayPostgres:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def start(self) -> str:
+        """Start it (a new cluster the first time, about a second); return the DSN."""
+        self.dsn = self.server.start()
+        return self.dsn
+
+    def stop(self) -> None:
+        """Shut it down (fast: sessions are ended, nothing committed is lost)."""
+        self.server.stop()
+
+    def restart(self) -> None:
+        """Stop and start it again: every open connection is cut."""
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        """Stop it and delete its data."""
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -29,10 +29,14 @@ HOST = "127.0.0.1"
 PORT_ENV = "WORKBENCH_VALKEY_PORT"
 
 
-def ping(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
-    """Send a raw PING and tell whether a Redis-protocol server answered PONG."""
+def ping(port: int, host: str = HOST, timeout: float = 0.5, password: str | None = None) -> bool:
+    """Send a raw PING (after AUTH, given a password); tell whether the server said PONG."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
+            if password:
+                sock.sendall(f"AUTH {password}\r\n".encode())
+                if not sock.recv(64).startswith(b"+OK"):
+                    return False
             sock.sendall(b"PING\r\n")
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
@@ -153,9 +157,11 @@ class ThrowawayValkey:
     For tests and notebooks that show what an outage does (the shared server stays untouched).
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, password: str | None = None) -> None:
         self.port = port or free_port(HOST)
-        self.url = f"redis://{HOST}:{self.port}/0"
+        self.password = password
+        auth = f":{password}@" if password else ""
+        self.url = f"redis://{auth}{HOST}:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ThrowawayValkey:
@@ -171,10 +177,12 @@ class ThrowawayValkey:
 
         command = [str(get_binary_path()), "--port", str(self.port), "--bind", HOST]
         command += ["--save", "", "--appendonly", "no"]
+        if self.password:
+            command += ["--requirepass", self.password]
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        if not wait_until(lambda: ping(self.port), timeout=10):
+        if not wait_until(lambda: ping(self.port, password=self.password), timeout=10):
             self.kill()
             raise ServiceError(f"throwaway Valkey on port {self.port} did not start")
 
