@@ -98,7 +98,9 @@ class TestFlags:
     def started(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
         """Record run_server's arguments instead of serving."""
         calls: list[tuple[Any, ...]] = []
-        monkeypatch.setattr(source_command, "run_server", lambda *args: calls.append(args))
+        monkeypatch.setattr(
+            source_command, "run_server", lambda *args, **options: calls.append((*args, options))
+        )
         return calls
 
     def test_flags_become_the_fault_config(self, started: list[tuple[Any, ...]]) -> None:
@@ -113,8 +115,9 @@ class TestFlags:
             ]
         )  # fmt: skip
         assert status == 0
-        host, port, dataset, faults = started[0]
+        host, port, dataset, faults, options = started[0]
         assert (host, port) == ("0.0.0.0", 9)
+        assert options == {"allow_remote_faults": False}
         assert (dataset.seed, dataset.count("users")) == (4, Dataset(scale=2).count("users"))
         assert faults == FaultConfig(
             seed=4,
@@ -133,14 +136,14 @@ class TestFlags:
     def test_defaults(self, started: list[tuple[Any, ...]]) -> None:
         """Without flags: loopback, port 8000, seed 0, scale 1, no faults."""
         assert main(["source", "serve"]) == 0
-        host, port, dataset, faults = started[0]
+        host, port, dataset, faults, _ = started[0]
         assert (host, port, dataset.seed, dataset.scale) == ("127.0.0.1", 8000, 0, 1.0)
         assert faults == FaultConfig()
 
     def test_fault_seed_is_separate(self, started: list[tuple[Any, ...]]) -> None:
         """``--fault-seed`` seeds the faults independently of the records."""
         assert main(["source", "serve", "--seed", "1", "--fault-seed", "9"]) == 0
-        _, _, dataset, faults = started[0]
+        _, _, dataset, faults, _ = started[0]
         assert (dataset.seed, faults.seed) == (1, 9)
 
     @pytest.mark.parametrize(

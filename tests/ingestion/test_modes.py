@@ -151,10 +151,12 @@ class TestProgressAndSpans:
         build(mode, api.url, cache=False, batch_rows=10).run(progress=progress)
         pages = {(resource, page) for resource, page, _ in landed}
         assert len(landed) == len(pages) == expected.pages
-        # Page 1 of each resource comes first (it tells the page count); then the rest stream.
-        assert {page for _, page, _ in landed[:2]} == {1}
-        assert landed[0][2] == len(expected.totals)
-        assert landed[2][2] < expected.pages
+        # The first round (page 1 of each resource, which tells the count, and as many more
+        # as the mode runs at once) lands before the rest are fetched; then the rest stream.
+        first_round = 2 * (1 if mode == "sync" else (2 if mode == "multiprocess" else 4))
+        assert {page for _, page, _ in landed[:2]} <= {1, 2, 3, 4}
+        assert landed[0][2] <= first_round
+        assert landed[first_round][2] < expected.pages
 
     def test_one_span_per_page_with_ordered_stages(
         self, mode: str, api: ServerHandle, build: Any, expected: Any

@@ -212,6 +212,10 @@ class Ingestor(ABC):
         A mode whose workers also write (a queue's) yields their results instead.
         """
 
+    def in_flight(self) -> int:
+        """Return how many jobs this mode runs at once (the first round's size)."""
+        return self.concurrency
+
     def executor(self) -> contextlib.AbstractContextManager[Any]:
         """Return what ``schedule`` may run jobs on for a whole run, as ``self.pool``.
 
@@ -240,11 +244,14 @@ class Ingestor(ABC):
         """
         cache, until = self.cache if self.source.cacheable else None, self.stopping.until
         frontier = Frontier(self.source, self.max_pages)
-        first_jobs = until(with_cached(first_units(self.source, self.resources), cache))
+        units = first_units(self.source, self.resources, self.in_flight(), self.max_pages)
+        first_jobs = until(with_cached(units, cache))
         first = list(self.schedule(first_jobs))
         for page in first:
             frontier.see(page)
-            yield from writer.add(page)
+        for page in first:
+            if not frontier.missed(page):
+                yield from writer.add(page)
         yield from writer.flush()  # the page count is known: show progress before the rest
         units = frontier.follow_ups(first)
         while True:

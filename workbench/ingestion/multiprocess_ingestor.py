@@ -21,6 +21,10 @@ class MultiprocessIngestor(Ingestor):
 
     mode = "multiprocess"
 
+    def in_flight(self) -> int:
+        """Return the processes: each handles one job at a time."""
+        return self.workers
+
     def executor(self) -> ProcessPoolExecutor:
         """Start ``workers`` processes once per run, for the first pages and the rest."""
         return process_pool(self, self.workers)

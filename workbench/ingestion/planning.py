@@ -25,9 +25,17 @@ __all__ = ["LOOKUP_CHUNK", "Frontier", "first_units", "with_cached"]
 LOOKUP_CHUNK = 64
 
 
-def first_units(source: Source, resources: Sequence[str]) -> list[WorkUnit]:
-    """Return every resource's first units (for an API: page 1, which tells the total)."""
-    return [unit for resource in resources for unit in source.first_units(resource)]
+def first_units(
+    source: Source, resources: Sequence[str], ahead: int = 1, max_pages: int | None = None
+) -> list[WorkUnit]:
+    """Return every resource's first units (for an API: pages 1..``ahead``).
+
+    Page 1 tells the total; the others start at once instead of waiting for it (a request
+    wasted only where a resource is smaller), never past ``max_pages``.
+    """
+    if max_pages is not None:
+        ahead = min(ahead, max_pages)
+    return [unit for resource in resources for unit in source.first_units(resource, ahead)]
 
 
 class Frontier:
@@ -47,6 +55,7 @@ class Frontier:
         self.max_pages = max_pages
         self._ends: dict[str, int] = {}
         self._last: dict[str, ReadyPage] = {}
+        self._totals: dict[str, int] = {}
 
     def see(self, page: ReadyPage) -> None:
         """Learn from a page: a short one ends its resource; remember the furthest page."""
@@ -56,6 +65,18 @@ class Frontier:
         last = self._last.get(resource)
         if last is None or number > last.unit.page:
             self._last[resource] = page
+        if number == 1 and page.total_pages is not None:
+            self._totals[resource] = page.total_pages
+
+    def missed(self, page: ReadyPage) -> bool:
+        """Tell whether a first-round page was a guess past the data (dropped, not reported).
+
+        That is an empty page past the end page 1 announced, or past a short page.
+        """
+        if page.error is not None or page.fetched or page.unit.page == 1:
+            return False
+        total = self._totals.get(page.unit.resource)
+        return self.past_end(page.unit) or (total is not None and page.unit.page > total)
 
     def past_end(self, unit: WorkUnit) -> bool:
         """Tell whether ``unit`` lies past its resource's known end."""
@@ -63,12 +84,15 @@ class Frontier:
 
     def follow_ups(self, first: Iterable[ReadyPage]) -> Iterator[WorkUnit]:
         """Yield the units the first pages announce, each resource's only up to its end."""
+        first = list(first)
+        read: dict[str, int] = {}
+        for page in first:
+            read[page.unit.resource] = max(read.get(page.unit.resource, 0), page.unit.page)
         for page in first:
             if page.unit.page != 1:
                 continue
-            units = self.source.follow_up_units(
-                page.unit.resource, page.total_pages, self.max_pages
-            )
+            resource, total = page.unit.resource, page.total_pages
+            units = self.source.follow_up_units(resource, total, self.max_pages, read[resource])
             for unit in units:
                 if self.past_end(unit):
                     break  # in page order: the rest are past it too

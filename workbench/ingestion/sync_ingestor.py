@@ -17,6 +17,10 @@ class SyncIngestor(Ingestor):
 
     mode = "sync"
 
+    def in_flight(self) -> int:
+        """Return 1: one job at a time."""
+        return 1
+
     def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
         """Handle each job in turn with one session."""
         with self.source.session() as session:

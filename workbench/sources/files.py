@@ -113,8 +113,8 @@ class FileSource(Source):
             raise ConfigError(f"no file given for resource {resource!r}")
         return self.files[resource]
 
-    def first_units(self, resource: str) -> Iterator[WorkUnit]:
-        """Yield one unit per ``page_size`` records, each a byte range of the file."""
+    def first_units(self, resource: str, ahead: int = 1) -> Iterator[WorkUnit]:
+        """Yield one unit per ``page_size`` records, each a byte range of the file (all known)."""
         path = self._path(resource)
         page, first, last, count = 0, None, 0, 0
         for start, end in record_offsets(path, self.formats[resource]):

@@ -103,18 +103,18 @@ class HttpApiSource(Source):
         """Return the unit of work for one page."""
         return WorkUnit(resource, page, self.page_url(resource, page))
 
-    def first_units(self, resource: str) -> list[WorkUnit]:
-        """Return page 1, whose headers tell how many pages there are."""
-        return [self.unit(resource, 1)]
+    def first_units(self, resource: str, ahead: int = 1) -> list[WorkUnit]:
+        """Return pages 1..``ahead``: page 1's headers tell the total; the rest are a guess."""
+        return [self.unit(resource, page) for page in range(1, max(1, ahead) + 1)]
 
     def follow_up_units(
-        self, resource: str, total_pages: int | None, max_pages: int | None
+        self, resource: str, total_pages: int | None, max_pages: int | None, after: int = 1
     ) -> Iterator[WorkUnit]:
-        """Return pages 2..N, N being the total or ``max_pages``, whichever is smaller."""
+        """Return pages ``after``+1..N, N the total or ``max_pages``, whichever is smaller."""
         last = total_pages or 1
         if max_pages is not None:
             last = min(last, max_pages)
-        return (self.unit(resource, page) for page in range(2, last + 1))
+        return (self.unit(resource, page) for page in range(after + 1, last + 1))
 
     def units_after(self, resource: str, page: int, count: int) -> list[WorkUnit]:
         """Return the ``count`` pages after ``page``: the source said there are more."""

@@ -76,13 +76,17 @@ class Source(ABC):
     page_size: int | None = None
 
     @abstractmethod
-    def first_units(self, resource: str) -> Iterable[WorkUnit]:
-        """Return the units that can be read before anything is known about ``resource``."""
+    def first_units(self, resource: str, ahead: int = 1) -> Iterable[WorkUnit]:
+        """Return the units that can be read before anything is known about ``resource``.
+
+        ``ahead`` asks for that many to start with where the source could guess them (an API's
+        first pages), so a reader with room for several does not wait for the first alone.
+        """
 
     def follow_up_units(
-        self, resource: str, total_pages: int | None, max_pages: int | None
+        self, resource: str, total_pages: int | None, max_pages: int | None, after: int = 1
     ) -> Iterator[WorkUnit]:
-        """Return the units discovered from reading the first ones (none by default)."""
+        """Return the units discovered from the first ones, past unit ``after`` (none here)."""
         return iter(())
 
     def units_after(self, resource: str, page: int, count: int) -> list[WorkUnit]:
