@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +23,7 @@ __all__ = [
     "copy_payload",
     "data_json",
     "data_json_bytes",
+    "encode_records",
     "ingested_data_rows",
 ]
 
@@ -87,14 +88,35 @@ def ingested_data_rows(
 ) -> bytes:
     """Encode records as ``ingested_data`` rows in one COPY text-format buffer.
 
-    The columns are ``source, resource, external_id, data, checksum, run_id``.
+    The columns are ``source, resource, external_id, data, checksum, run_id``. A record
+    encoded already (its ``row``) is joined as it is.
     """
+    return b"".join(_lines(records, source, run_id))
+
+
+def encode_records(
+    records: Sequence[ProcessedRecord], source: str, run_id: str | None
+) -> list[ProcessedRecord]:
+    """Return the records as plain rows: each its ``COPY`` line, its data left empty.
+
+    What a worker process sends back instead of the data (smaller to pickle, and the
+    parent then only joins lines).
+    """
+    return [
+        ProcessedRecord(record.resource, record.external_id, {}, record.checksum, line)
+        for record, line in zip(records, _lines(records, source, run_id), strict=True)
+    ]
+
+
+def _lines(records: Iterable[ProcessedRecord], source: str, run_id: str | None) -> Iterator[bytes]:
+    """Yield each record's ``COPY`` line (its ``row`` when it has one)."""
     head = _utf8(copy_field(source) + "\t")
     tail = _utf8("\t" + copy_field(run_id) + "\n")
     resources: dict[str, bytes] = {}
-    parts: list[bytes] = []
-    append = parts.append
     for record in records:
+        if record.row is not None:
+            yield record.row
+            continue
         resource = resources.get(record.resource)
         if resource is None:
             resource = resources[record.resource] = _field(record.resource)
@@ -102,5 +124,4 @@ def ingested_data_rows(
         if b"\\" in data:
             data = data.replace(b"\\", b"\\\\")
         external_id, checksum = _field(record.external_id), _field(record.checksum)
-        append(b"%s%s\t%s\t%s\t%s%s" % (head, resource, external_id, data, checksum, tail))
-    return b"".join(parts)
+        yield b"%s%s\t%s\t%s\t%s%s" % (head, resource, external_id, data, checksum, tail)

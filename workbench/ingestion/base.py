@@ -7,11 +7,12 @@ Every mode runs the same pipeline; only the middle line runs differently:
     pages   -> the writer (``workbench.ingestion.writer``): dedup -> persist a batch in one
                transaction -> mark its records seen and cache its responses
 
-The runner (``run``) reads the first page of each resource, learns how many pages there are,
-then hands the other jobs to ``schedule``. ``schedule`` is the only thing a mode decides:
-whether ``handle`` runs here, on threads or on processes, or ``ahandle`` as tasks on an
-event loop. Whatever a mode schedules, the ready pages come back to this thread and the one
-writer, so every mode deduplicates, batches and writes in exactly the same way.
+The one runner (``workbench.ingestion.runner``) reads the first pages of each resource,
+learns how many there are, then hands the other jobs to ``schedule``. ``schedule`` is the
+only thing a mode decides: whether ``handle`` runs here, on threads or on processes, or
+``ahandle`` as tasks on an event loop. Whatever a mode schedules, the ready pages come back
+to the calling thread and the one writer, so every mode deduplicates, batches and writes in
+exactly the same way.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.db.connections import Connections
-from workbench.errors import MalformedPayloadError, StorageUnavailableError, WorkbenchError
-from workbench.ingestion.lifecycle import RunRecord, Stop, forget_unbacked_dedup
+from workbench.errors import MalformedPayloadError, WorkbenchError
+from workbench.ingestion.lifecycle import Stop
 from workbench.ingestion.pages import Job, ReadyPage
-from workbench.ingestion.planning import Frontier, first_units, with_cached
 from workbench.ingestion.report import RunReport, UnitResult
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
@@ -50,6 +50,8 @@ class Ingestor(ABC):
     """Fetch, process, dedup and persist pages of resources; subclasses only schedule."""
 
     mode: ClassVar[str]
+    #: Postgres connections the writer uses at once unless told otherwise.
+    default_write_connections: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class Ingestor(ABC):
         retry_options: RetryOptions | None = None,
         cpu_cost: int = 0,
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        write_connections: int | None = None,
         heartbeat_s: float = 5.0,
         run_id: str | None = None,
     ) -> None:
@@ -75,6 +78,7 @@ class Ingestor(ABC):
         self.retry_options = retry_options or RetryOptions()
         self.cpu_cost = cpu_cost
         self.batch_rows = batch_rows
+        self.write_connections = write_connections or self.default_write_connections
         self.heartbeat_s = heartbeat_s
         self.run_id = run_id or uuid.uuid4().hex[:12]
         #: Set it (``stopping.request("SIGTERM")``) to end the run gracefully.
@@ -234,84 +238,17 @@ class Ingestor(ABC):
             retrying=self.retrying,
             clock=self.now,
             batch_rows=self.batch_rows,
+            connections=self.write_connections,
         )
 
-    def results(self, writer: PageWriter) -> Iterator[UnitResult]:
-        """Yield every page's result as it lands: the first pages at once, then the rest.
-
-        The rest are the follow-ups the first pages announced, checked against the pages
-        themselves (``Frontier``): none past a short page, more past a full last one.
-        """
-        cache, until = self.cache if self.source.cacheable else None, self.stopping.until
-        frontier = Frontier(self.source, self.max_pages)
-        units = first_units(self.source, self.resources, self.in_flight(), self.max_pages)
-        first_jobs = until(with_cached(units, cache))
-        first = list(self.schedule(first_jobs))
-        for page in first:
-            frontier.see(page)
-        for page in first:
-            if not frontier.missed(page):
-                yield from writer.add(page)
-        yield from writer.flush()  # the page count is known: show progress before the rest
-        units = frontier.follow_ups(first)
-        while True:
-            rest = self.schedule(until(frontier.within(with_cached(units, cache))))
-            try:
-                for page in rest:
-                    frontier.see(page)
-                    yield from writer.add(page)
-            finally:
-                rest.close()  # stop the mode's workers now, not when the generator is freed
-            if not (more := frontier.beyond()):
-                break
-            units = iter(more)
-        yield from writer.flush()
-
     def run(self, progress: Callable[[UnitResult], None] | None = None) -> RunReport:
-        """Ingest every resource and return the report; the run is saved in ``ingest_runs``.
+        """Ingest every resource and return the report (see ``workbench.ingestion.runner``).
 
         ``progress`` is called with each page's result as it lands (a progress bar, a plot).
-        ``stopping.request(...)`` ends the run gracefully (pages in flight are written) as
-        ``interrupted``; Postgres gone past the retries ends it as ``failed``, with the
-        reason in ``report.stopped``; an exception (Ctrl-C in a notebook) is recorded, then
-        raised.
         """
-        report = RunReport(self.run_id, self.mode, self.source.name, self.resources)
-        report.completed = False
-        self._started = time.perf_counter()
-        redis_retries = self._redis_retries()
-        record = RunRecord(self.store, self.retrying, self.run_id, self.heartbeat_s)
-        with bind_context(run_id=self.run_id, mode=self.mode, source=self.source.name):
-            record.start(self.mode, self.source.name, self.resources)
-            try:
-                forget_unbacked_dedup(self.store, self.cache, self.source.name, self.resources)
-                with (
-                    self.executor() as self.pool,
-                    contextlib.closing(self.results(self.writer())) as results,
-                ):
-                    for result in results:
-                        report.add(result)
-                        if progress is not None:
-                            progress(result)
-                report.completed = not self.stopping
-            except StorageUnavailableError as exc:
-                report.stopped = str(exc)  # no page could be written any more: stop cleanly
-            except BaseException as exc:
-                self.stopping.request(type(exc).__name__)
-                raise
-            finally:
-                self.pool = None
-                report.interrupted = bool(self.stopping)
-                report.stopped = report.stopped or self.stopping.reason
-                report.seconds = time.perf_counter() - self._started
-                report.cache_available = self.cache_available()
-                report.add_retries({"redis": self._redis_retries() - redis_retries})
-                record.finish(report.status, report.summary())
-        return report
+        from workbench.ingestion.runner import run
 
-    def _redis_retries(self) -> int:
-        """Return how many times the Redis client has retried a command so far."""
-        return 0 if self.cache is None else self.cache.stats.retries
+        return run(self, progress)
 
     def cache_available(self) -> bool:
         """Tell whether Redis answered at the end of the run (no cache at all counts as yes)."""

@@ -6,7 +6,10 @@
 A batch holds whole pages, up to ``batch_rows`` records and rejects (a larger page goes
 alone, so ``batch_rows=1`` is one transaction per page). It is written when the next page
 would not fit, when it is full, or when its first page has waited ``linger_s`` (checked as
-pages arrive), like a Kafka producer's ``batch.size`` and ``linger.ms``. Writing it takes:
+pages arrive), like a Kafka producer's ``batch.size`` and ``linger.ms``. With
+``connections`` above one, batches are written by that many threads at once, each on its own
+Postgres connection (two backends use both cores where one cannot), while pages keep
+arriving; otherwise in the calling thread. Writing a batch takes:
 
 1. **dedup**: one Redis round trip drops the records already stored (``RedisCache.unseen``);
 2. **persist**: one Postgres transaction upserts the rest and every reject, retried;
@@ -24,8 +27,11 @@ make Postgres fast (see notebook 11).
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from workbench.db.postgres import PostgresStore, WriteResult
@@ -61,6 +67,7 @@ class PageWriter:
         clock: Callable[[], float],
         batch_rows: int = DEFAULT_BATCH_ROWS,
         linger_s: float = 1.0,
+        connections: int = 1,
     ) -> None:
         self.store = store
         self.cache = cache
@@ -70,9 +77,12 @@ class PageWriter:
         self.clock = clock
         self.batch_rows = batch_rows
         self.linger_s = linger_s
+        self.connections = connections
         self._pending: list[ReadyPage] = []
         self._rows = 0
         self._oldest = 0.0
+        self._threads: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future[list[UnitResult]]] = deque()
 
     def add(self, page: ReadyPage | UnitResult) -> list[UnitResult]:
         """Take one page; return the results of the pages written meanwhile (often none).
@@ -82,23 +92,54 @@ class PageWriter:
         """
         if isinstance(page, UnitResult):
             return [page]
+        landed = self._finished()
         if page.error is not None:
-            return [self.fail(page, page.error)]
-        landed = []
+            return [*landed, self.fail(page, page.error)]
         if self._pending and self._rows + page.rows > self.batch_rows:
-            landed += self.flush()
+            landed += self._send()
         if not self._pending:
             self._oldest = self.clock()
         self._pending.append(page)
         self._rows += page.rows
         if self._rows >= self.batch_rows or self.clock() - self._oldest >= self.linger_s:
-            landed += self.flush()
+            landed += self._send()
         return landed
 
     def flush(self) -> list[UnitResult]:
-        """Write the pages waiting, if any, and return their results."""
+        """Write the pages waiting, if any, wait for every batch in flight; return results."""
+        landed = self._send()
+        while self._in_flight:
+            landed += self._in_flight.popleft().result()
+        return landed
+
+    def close(self) -> None:
+        """Let the writing threads finish what they hold, and end them."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+
+    def _send(self) -> list[UnitResult]:
+        """Close the batch being filled and write it: here, or on a free writing thread."""
         pages, self._pending, self._rows = self._pending, [], 0
-        return self.write(pages) if pages else []
+        if not pages:
+            return []
+        if self.connections == 1:
+            return self.write(pages)
+        landed = []
+        while len(self._in_flight) >= self.connections:  # every connection busy: wait
+            landed += self._in_flight.popleft().result()
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.connections, thread_name_prefix="writer")
+        context = contextvars.copy_context()  # the run's log fields, in the writing thread
+        self._in_flight.append(self._threads.submit(context.run, self.write, pages))
+        return landed
+
+    def _finished(self) -> list[UnitResult]:
+        """Return the results of the batches written meanwhile, without waiting."""
+        landed: list[UnitResult] = []
+        while self._in_flight and self._in_flight[0].done():
+            landed += self._in_flight.popleft().result()
+        return landed
 
     def write(self, pages: Sequence[ReadyPage]) -> list[UnitResult]:
         """Write pages as one batch: dedup, one transaction, then remember what committed."""

@@ -53,12 +53,18 @@ _TRUNCATED = "…"
 
 @dataclass(frozen=True, slots=True)
 class ProcessedRecord:
-    """A record that passed: its cleaned and enriched data and its source checksum."""
+    """A record that passed: its cleaned and enriched data and its source checksum.
+
+    ``row`` is the record already encoded as its ``COPY`` line, when a worker process did
+    that work (the writer then only joins lines); ``data`` may then be left empty, since
+    the line is what is written.
+    """
 
     resource: str
     external_id: str
     data: dict[str, Any]
     checksum: str
+    row: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

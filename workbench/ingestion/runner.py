@@ -1,0 +1,108 @@
+"""The one runner every mode shares: the first round, the rest, the writer, the record, the report.
+
+    report = ingestor.run()        # which calls run(ingestor)
+
+1. Record the run (``RunRecord``: Postgres reached, silent runs marked abandoned, heartbeat).
+2. The first round: each resource's first pages, as many as the mode runs at once; page 1
+   tells how many pages there are.
+3. The rest: the follow-ups the first pages announced, checked against the pages themselves
+   (``Frontier``: none past a short page, more past a full last one), every page through
+   the one writer.
+4. The report: every page's result folded in as it lands; the run recorded as ``ok``,
+   ``failed`` or ``interrupted``.
+
+``ingestor.stopping.request(...)`` ends a run gracefully (pages in flight are written) as
+``interrupted``; Postgres gone past the retries ends it as ``failed``, with the reason in
+``report.stopped``; an exception (Ctrl-C in a notebook) is recorded, then raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from workbench.errors import StorageUnavailableError
+from workbench.ingestion.lifecycle import RunRecord, forget_unbacked_dedup
+from workbench.ingestion.planning import Frontier, first_units, with_cached
+from workbench.ingestion.report import RunReport, UnitResult
+from workbench.ingestion.writer import PageWriter
+from workbench.logging_setup import bind_context
+from workbench.sources.source import WorkUnit
+
+if TYPE_CHECKING:
+    from workbench.ingestion.base import Ingestor
+
+__all__ = ["results", "run"]
+
+
+def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None) -> RunReport:
+    """Ingest every resource of ``ingestor`` and return the report, saved in ``ingest_runs``."""
+    report = RunReport(ingestor.run_id, ingestor.mode, ingestor.source.name, ingestor.resources)
+    report.completed = False
+    ingestor._started = time.perf_counter()
+    redis_retries = _redis_retries(ingestor)
+    record = RunRecord(ingestor.store, ingestor.retrying, ingestor.run_id, ingestor.heartbeat_s)
+    source = ingestor.source.name
+    with bind_context(run_id=ingestor.run_id, mode=ingestor.mode, source=source):
+        record.start(ingestor.mode, source, ingestor.resources)
+        try:
+            forget_unbacked_dedup(ingestor.store, ingestor.cache, source, ingestor.resources)
+            with (
+                ingestor.executor() as ingestor.pool,
+                contextlib.closing(ingestor.writer()) as writer,
+                contextlib.closing(results(ingestor, writer)) as landing,
+            ):
+                for result in landing:
+                    report.add(result)
+                    if progress is not None:
+                        progress(result)
+            report.completed = not ingestor.stopping
+        except StorageUnavailableError as exc:
+            report.stopped = str(exc)  # no page could be written any more: stop cleanly
+        except BaseException as exc:
+            ingestor.stopping.request(type(exc).__name__)
+            raise
+        finally:
+            ingestor.pool = None
+            report.interrupted = bool(ingestor.stopping)
+            report.stopped = report.stopped or ingestor.stopping.reason
+            report.seconds = time.perf_counter() - ingestor._started
+            report.cache_available = ingestor.cache_available()
+            report.add_retries({"redis": _redis_retries(ingestor) - redis_retries})
+            record.finish(report.status, report.summary())
+    return report
+
+
+def results(ingestor: Ingestor, writer: PageWriter) -> Iterator[UnitResult]:
+    """Yield every page's result as it lands: the first round at once, then the rest."""
+    source, stopping = ingestor.source, ingestor.stopping
+    cache = ingestor.cache if source.cacheable else None
+    frontier = Frontier(source, ingestor.max_pages)
+    units = first_units(source, ingestor.resources, ingestor.in_flight(), ingestor.max_pages)
+    first = list(ingestor.schedule(stopping.until(with_cached(units, cache))))
+    for page in first:
+        frontier.see(page)
+    for page in first:
+        if not frontier.missed(page):
+            yield from writer.add(page)
+    yield from writer.flush()  # the page count is known: show progress before the rest
+    rest: Iterator[WorkUnit] = frontier.follow_ups(first)
+    while True:
+        pages = ingestor.schedule(stopping.until(frontier.within(with_cached(rest, cache))))
+        try:
+            for page in pages:
+                frontier.see(page)
+                yield from writer.add(page)
+        finally:
+            pages.close()  # stop the mode's workers now, not when the generator is freed
+        if not (more := frontier.beyond()):
+            break
+        rest = iter(more)
+    yield from writer.flush()
+
+
+def _redis_retries(ingestor: Ingestor) -> int:
+    """Return how many times the Redis client has retried a command so far."""
+    return 0 if ingestor.cache is None else ingestor.cache.stats.retries
