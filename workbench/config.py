@@ -74,6 +74,8 @@ class Settings:
     use_cache = Bool(default=True)
     # Records and rejects per transaction (whole pages; a larger page alone), in every mode.
     batch_rows = PositiveInt(default=DEFAULT_BATCH_ROWS, max=1_000_000)
+    # Postgres connections writing batches at once (None: the mode's own default).
+    write_connections = OptionalPositiveInt(max=32)
     # A run's row beats this often; silent for 4 beats, the next run marks it abandoned.
     heartbeat_s = BoundedFloat(0.1, 3600, default=5.0)
     log_format = Choice("json", "text", default="text")

@@ -129,7 +129,14 @@ class TestModesOnlySchedule:
     """A mode file says how jobs are scheduled and nothing else."""
 
     #: What a mode may define: its name, how it schedules, and what its executor needs.
-    ALLOWED = {"mode", "schedule", "aschedule", "executor", "in_flight"}
+    ALLOWED = {
+        "mode",
+        "schedule",
+        "aschedule",
+        "executor",
+        "in_flight",
+        "default_write_connections",
+    }
 
     @pytest.mark.parametrize("mode", sorted(MODES))
     def test_no_mode_has_a_page_path_of_its_own(self, mode: str) -> None:

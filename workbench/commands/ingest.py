@@ -45,6 +45,7 @@ def _ingest(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "max_pages": args.max_pages,
         "batch_rows": args.batch_rows,
+        "write_connections": args.write_connections,
         "use_cache": False if args.no_cache else None,
         "log_format": args.log_format,
     }
@@ -101,12 +102,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resource", help="comma-separated resources, ingested in parallel")
     parser.add_argument("--page-size", type=int, help="records per page (100)")
     parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
-    parser.add_argument("--workers", type=int, help="processes in multiprocess mode (CPUs)")
+    parser.add_argument("--workers", type=int, help="processes of the process modes (CPUs)")
     parser.add_argument("--max-pages", type=int, help="stop after this many pages per resource")
     parser.add_argument(
         "--batch-rows",
         type=int,
         help="records per write transaction, whole pages (5000; 1: a transaction per page)",
+    )
+    parser.add_argument(
+        "--write-connections",
+        type=int,
+        help="Postgres connections writing batches at once (the mode's default: 1, or 2)",
     )
     parser.add_argument("--no-cache", action="store_true", help="bypass the Redis cache and dedup")
     parser.add_argument("--log-format", choices=("json", "text"), help="log lines on stderr")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbench.ingestion.async_ingestor import AsyncIngestor
+from workbench.ingestion.async_processes_ingestor import AsyncProcessesIngestor
 from workbench.ingestion.base import Ingestor, Job, ReadyPage, RetryOptions, Worker
 from workbench.ingestion.modes import ALIASES, MODES, ingestor_class
 from workbench.ingestion.multiprocess_ingestor import MultiprocessIngestor
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_BATCH_ROWS",
     "MODES",
     "AsyncIngestor",
+    "AsyncProcessesIngestor",
     "Ingestor",
     "Job",
     "MultiprocessIngestor",

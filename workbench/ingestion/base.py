@@ -193,10 +193,16 @@ class Ingestor(ABC):
                 return self.failed(page, exc)
         return self.ready(page, raw, fetched)
 
-    def ready(self, page: ReadyPage, raw: RawPage, fetched: float) -> ReadyPage:
-        """Complete a processed page with what its fetch said and when each stage ended."""
+    def ready(
+        self, page: ReadyPage, raw: RawPage, fetched: float, count: int | None = None
+    ) -> ReadyPage:
+        """Complete a processed page with what its fetch said and when each stage ended.
+
+        ``count`` is how many records the page held, when ``raw`` no longer carries them.
+        """
         page.marks = (page.marks[0], fetched, self.now())
-        page.total_pages, page.fetched, page.more = raw.total_pages, len(raw.records), raw.more
+        page.total_pages, page.more = raw.total_pages, raw.more
+        page.fetched = len(raw.records) if count is None else count
         return page
 
     def failed(self, page: ReadyPage, exc: Exception) -> ReadyPage:

@@ -9,10 +9,6 @@ from workbench.ingestion.modes import ingestor_class
 from workbench.ingestion.workers import RetryOptions
 from workbench.sources.http_api import HttpApiSource
 
-#: Postgres connections an ingestor's store may hold: the writer's, and one for the run's
-#: bookkeeping (every mode writes from the calling thread, whatever it schedules).
-POOL_SIZE = 2
-
 
 def build_ingestor(
     settings: Settings,
@@ -29,11 +25,13 @@ def build_ingestor(
         services = ensure_services()
         postgres_dsn = postgres_dsn or services.postgres_dsn
         redis_url = redis_url or services.redis_url
+    cls = ingestor_class(settings.mode)
+    writers = settings.write_connections or cls.default_write_connections
     connections = Connections(
         postgres_dsn,
         redis_url if settings.use_cache else None,
         cache_ttl_s=settings.cache_ttl_s,
-        pool_size=POOL_SIZE,
+        pool_size=writers + 1,  # the writer's connections, and one for the run's bookkeeping
         cache_namespace=cache_namespace,
     )
     source = HttpApiSource(
@@ -44,7 +42,7 @@ def build_ingestor(
         max_page_bytes=settings.max_page_bytes,
         allowed_redirect_hosts=settings.allowed_redirect_hosts,
     )
-    return ingestor_class(settings.mode)(
+    return cls(
         source,
         connections,
         resources=settings.resources,
@@ -54,5 +52,6 @@ def build_ingestor(
         retry_options=RetryOptions(attempts=settings.retry_attempts),
         cpu_cost=cpu_cost,
         batch_rows=settings.batch_rows,
+        write_connections=writers,
         heartbeat_s=settings.heartbeat_s,
     )

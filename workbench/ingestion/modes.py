@@ -8,6 +8,7 @@ and the tests all read this table.
 from __future__ import annotations
 
 from workbench.ingestion.async_ingestor import AsyncIngestor
+from workbench.ingestion.async_processes_ingestor import AsyncProcessesIngestor
 from workbench.ingestion.base import Ingestor
 from workbench.ingestion.multiprocess_ingestor import MultiprocessIngestor
 from workbench.ingestion.sync_ingestor import SyncIngestor
@@ -16,7 +17,14 @@ from workbench.ingestion.threaded_ingestor import ThreadedIngestor
 __all__ = ["ALIASES", "MODES", "ingestor_class", "resolve"]
 
 MODES: dict[str, type[Ingestor]] = {
-    cls.mode: cls for cls in (SyncIngestor, ThreadedIngestor, MultiprocessIngestor, AsyncIngestor)
+    cls.mode: cls
+    for cls in (
+        SyncIngestor,
+        ThreadedIngestor,
+        MultiprocessIngestor,
+        AsyncIngestor,
+        AsyncProcessesIngestor,
+    )
 }
 
 #: Other names accepted for a mode. ``multi`` is the seed's name for multiprocess

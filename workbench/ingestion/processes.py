@@ -1,5 +1,12 @@
 """Process pools for ingestion: workers forked from a warm fork server, set up like the parent.
 
+Two ways to use them: ``handle_in_process`` runs a job's whole page path in a worker (the
+multiprocess mode); ``ahandle_on_processes`` fetches on the event loop and sends only the
+response body to a worker, which parses, processes and encodes it, and sends back plain rows
+(the async_processes mode). Either way a worker encodes its records as ``COPY`` lines, so
+the parent's writer only joins them.
+
+
 Workers come from a fork server where the platform has one (the default start method on
 Linux from Python 3.14): a clean process, started once per parent, that has already imported
 what a worker needs, so each pool's workers are forked from it in milliseconds instead of
@@ -11,6 +18,7 @@ never opens Postgres or Redis: its pages go back to the parent's writer.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
@@ -18,10 +26,27 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from workbench.db.copy_format import encode_records
+from workbench.errors import MalformedPayloadError
 from workbench.ingestion.base import Ingestor, Job, ReadyPage, Worker
-from workbench.logging_setup import configure_logging, current_logging, get_context, set_context
+from workbench.logging_setup import (
+    bind_context,
+    configure_logging,
+    current_logging,
+    get_context,
+    set_context,
+)
+from workbench.processing import ProcessedBatch
+from workbench.sources.source import Payload, RawPage, WorkUnit
 
-__all__ = ["PRELOAD", "handle_in_process", "process_pool", "worker_context"]
+__all__ = [
+    "PRELOAD",
+    "ahandle_on_processes",
+    "handle_in_process",
+    "prepare_in_process",
+    "process_pool",
+    "worker_context",
+]
 
 #: What the fork server imports once, so that every worker forked from it starts warm.
 PRELOAD = [__name__, "workbench.sources.http_api", "requests"]
@@ -91,7 +116,78 @@ def _init_process(
 
 
 def handle_in_process(job: Job) -> ReadyPage:
-    """Handle one job with this process's ingestor and worker."""
+    """Handle one job with this process's ingestor and worker; send its records as rows."""
     assert _process_state is not None, "worker process was not initialised"
     ingestor, worker = _process_state
-    return ingestor.handle(job, worker)
+    page = ingestor.handle(job, worker)
+    page.batch = _as_rows(ingestor, page.batch)
+    return page
+
+
+def prepare_in_process(unit: WorkUnit, payload: Payload) -> tuple[RawPage, ProcessedBatch]:
+    """Parse, process and encode one response body; return its facts and its rows.
+
+    The facts are the page's ``RawPage`` without its records (``total_pages``, ``more``,
+    ``from_cache``) and their count in ``records`` is given by the batch.
+    """
+    assert _process_state is not None, "worker process was not initialised"
+    ingestor, worker = _process_state
+    raw = ingestor.source.parse(unit, payload)
+    batch = _as_rows(ingestor, ingestor.process(raw, worker))
+    facts = RawPage(unit, [], raw.total_pages, raw.from_cache, raw.more)
+    return facts, batch
+
+
+def _as_rows(ingestor: Ingestor, batch: ProcessedBatch) -> ProcessedBatch:
+    """Return the batch with its records encoded as ``COPY`` lines (data left behind)."""
+    rows = encode_records(batch.records, ingestor.source.name, ingestor.run_id)
+    return ProcessedBatch(batch.resource, rows, batch.rejects)
+
+
+async def ahandle_on_processes(ingestor: Ingestor, job: Job, worker: Worker) -> ReadyPage:
+    """``ahandle`` with parsing, processing and encoding on ``ingestor.pool``'s processes.
+
+    The event loop only moves bytes: it fetches the body (or takes the cached one) and
+    awaits a worker's rows, so the loop's thread stays free for the network. A body that
+    does not parse is fetched again, as in ``fetch``: both are one retried step.
+    """
+    page = ReadyPage.begin(job.unit, worker.name, ingestor.now())
+    count = 0
+    with bind_context(resource=job.unit.resource, page=job.unit.page):
+        try:
+            facts, page.batch, fetched = await _aprepare(ingestor, job, worker, page)
+            count = len(page.batch.records) + len(page.batch.rejects)
+        except Exception as exc:
+            return ingestor.failed(page, exc)
+    return ingestor.ready(page, facts, fetched, count)
+
+
+async def _aprepare(
+    ingestor: Ingestor, job: Job, worker: Worker, page: ReadyPage
+) -> tuple[RawPage, ProcessedBatch, float]:
+    """Return the page's facts, its rows and when its body had arrived."""
+    loop = asyncio.get_running_loop()
+    if job.cached is not None:
+        try:
+            facts, batch = await loop.run_in_executor(
+                ingestor.pool, prepare_in_process, job.unit, Payload.from_bytes(job.cached)
+            )
+        except (MalformedPayloadError, ValueError):
+            pass  # an unreadable cached body is a miss: fetch it again
+        else:
+            page.cache_hit = True
+            return facts, batch, ingestor.now()
+
+    async def fetch_and_prepare() -> tuple[Payload, float, tuple[RawPage, ProcessedBatch]]:
+        payload = await ingestor.source.afetch(job.unit, worker.session)
+        arrived = ingestor.now()
+        prepared = await loop.run_in_executor(ingestor.pool, prepare_in_process, job.unit, payload)
+        return payload, arrived, prepared
+
+    step = ingestor.retrying(fetch_and_prepare)
+    try:
+        payload, arrived, (facts, batch) = await step()
+    finally:
+        page.retries["fetch"] = step.statistics.attempts - 1
+    page.response = payload.to_bytes() if ingestor.source.cacheable else None
+    return facts, batch, arrived
