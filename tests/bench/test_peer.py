@@ -1,16 +1,28 @@
+"""The peer: dlt in an environment of its own, loading the same posts into the same Postgres."""
+
 from __future__ import annotations
 
-import importlib.util
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg2
 import pytest
 
-from workbench.bench import peer
+from workbench.bench import peer, peer_env
 from workbench.bench.context import BenchContext
-from workbench.bench.peer import PeerTrial, dlt_credentials, dlt_version
+from workbench.bench.peer import PeerTrial, dlt_credentials
+from workbench.bench.peer_env import PeerEnv, ensure_peer_env
 from workbench.bench.scenarios import Case
 from workbench.services import Services
+
+
+@pytest.fixture(scope="session")
+def dlt_env() -> PeerEnv:
+    """The peer's environment, made on first use (skipped where no registry can be reached)."""
+    env = ensure_peer_env()
+    if env.python is None:
+        pytest.skip(env.reason)
+    return env
 
 
 class TestCredentials:
@@ -38,10 +50,19 @@ class TestCredentials:
 class TestAvailability:
     """Whether the peer can run."""
 
-    def test_no_dlt_means_no_version(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Without dlt importable, dlt_version is None (the peer is then skipped)."""
-        monkeypatch.setattr(peer.importlib.util, "find_spec", lambda name: None)
-        assert dlt_version() is None
+    def test_an_environment_that_cannot_be_made_says_why(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A requirement pip cannot install gives a reason, no interpreter, and no exception."""
+        monkeypatch.setattr(peer_env, "_requirements", lambda: (["--no-index", "dlt"], "x"))
+        made = ensure_peer_env(tmp_path / "venv", timeout_s=120)
+        assert (made.python, made.dlt) == (None, None)
+        assert made.reason.startswith("dlt could not be installed (")
+
+    def test_the_environment_has_dlt_and_is_reused(self, dlt_env: PeerEnv) -> None:
+        """The made environment imports dlt at the locked version; asking again reuses it."""
+        assert dlt_env.dlt == "1.31.0"
+        assert ensure_peer_env() == dlt_env
 
     def test_the_rest_api_config_reads_exactly_the_asked_pages(self) -> None:
         """Asking dlt for N pages sets its exclusive maximum_page to N + 1."""
@@ -51,12 +72,11 @@ class TestAvailability:
         assert config["client"]["base_url"] == "http://127.0.0.1:1/"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("dlt") is None, reason="dlt is not installed")
 class TestPeerRun:
-    """dlt itself, when installed."""
+    """dlt itself, in its own environment."""
 
     def test_dlt_loads_exactly_the_case_and_leaves_no_schema(
-        self, bench_services: Services
+        self, bench_services: Services, dlt_env: PeerEnv
     ) -> None:
         """The peer loads the case's posts into its own schema, which is dropped at the end."""
         with BenchContext(bench_services, max_records=300) as ctx:

@@ -62,7 +62,7 @@ class TestParseScenarios:
     @pytest.mark.parametrize("text", ["nope", "io,nope", "", " , "])
     def test_unknown_or_empty_names_are_a_config_error(self, text: str) -> None:
         """An unknown or empty scenario list names the known scenarios."""
-        with pytest.raises(ConfigError, match="known: io, cpu"):
+        with pytest.raises(ConfigError, match="known: io, threads, cpu"):
             parse_scenarios(text)
 
 

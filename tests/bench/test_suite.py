@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from workbench.bench import suite
+from workbench.bench.peer_env import PeerEnv
 from workbench.bench.results import read_rows
 from workbench.bench.runner import IncompleteRunError, Sample
 from workbench.bench.scenarios import QUICK
@@ -62,14 +63,19 @@ class TestRunBenchmark:
         assert [row["mode"] for row in read_rows(tmp_path)] == ["one_by_one", "smismember"]
         assert "2 pages failed" in (tmp_path / "summary.md").read_text()
 
-    def test_without_dlt_the_summary_says_the_peer_was_skipped(
+    def test_without_dlt_the_summary_says_the_peer_was_skipped_and_why(
         self, bench_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """With dlt missing the limits run without the peer, and the summary says why."""
-        monkeypatch.setattr(suite, "dlt_version", lambda: None)
-        run_benchmark(TINY, ("limits",), tmp_path, services=bench_services, progress=False)
+        """With dlt not installable the limits run without the peer; the summary says why."""
+        unavailable = PeerEnv(None, None, "dlt could not be installed (no registry)")
+        monkeypatch.setattr(suite, "ensure_peer_env", lambda: unavailable)
+        outcome = run_benchmark(
+            TINY, ("limits",), tmp_path, services=bench_services, progress=False
+        )
         assert [row["mode"] for row in read_rows(tmp_path)] == ["http_limit", "copy_limit"]
-        assert PEER_SKIPPED in (tmp_path / "summary.md").read_text()
+        text = (tmp_path / "summary.md").read_text()
+        assert f"{PEER_SKIPPED}: dlt could not be installed (no registry)" in text
+        assert outcome.failures == []  # the run goes on: a skipped peer is no failure
 
 
 class TestWriteSummary:

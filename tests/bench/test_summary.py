@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result
-from workbench.bench.summary import headline, render_summary, table
+from workbench.bench.summary import headline, render_summary, table, threads_note
 from workbench.bench.targets import Target, evaluate, load_targets
 from workbench.services.common import project_root
 
@@ -112,3 +112,31 @@ class TestTable:
     def test_header_separator_and_rows(self) -> None:
         """A table has a header, a separator with a cell per column, then the rows."""
         assert table(("a", "b"), [(1, 2)]) == "| a | b |\n|---|---|\n| 1 | 2 |\n"
+
+
+class TestThreadsNote:
+    """The thread sweep explained from its own numbers."""
+
+    def test_names_where_more_threads_stopped_helping(self, rate_result: RateResult) -> None:
+        """A sweep peaking at 8 threads says so, and how far 64 threads fell behind."""
+        rates = {1: 1_000, 8: 6_000, 64: 3_000}
+        sweep = [
+            rate_result(
+                "threads",
+                "threaded",
+                rate,
+                concurrency=count,
+                latency_ms=20.0,
+                page_size=10,
+                size=4_000,
+            )
+            for count, rate in rates.items()
+        ]
+        note = threads_note(sweep)
+        assert "From 1 to 8 threads records/s grew 6.0x" in note
+        assert "Past 8 they stop helping: at 64 threads 3,000 records/s, 50% of the best" in note
+        assert "GIL" in note
+
+    def test_no_sweep_no_note(self, rate_result: RateResult) -> None:
+        """Without a threads scenario there is nothing to explain."""
+        assert threads_note(run(rate_result)) == ""

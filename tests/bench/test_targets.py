@@ -11,6 +11,7 @@ from workbench.bench.measures import MEASURES, find
 from workbench.bench.runner import Result
 from workbench.bench.targets import MET, MISSED, NOT_MEASURED, evaluate, load_targets
 from workbench.errors import ConfigError
+from workbench.ingestion import MODES
 from workbench.services.common import project_root
 
 RateResult = Callable[..., Result]
@@ -45,18 +46,36 @@ class TestEndToEnd:
         status, ratio = outcome("e2e_vs_limit", e2e(rate_result, 40_000, 90_000, 100_000))
         assert (status, ratio) == (MISSED, pytest.approx(2.25))
 
-    def test_the_peer_must_be_eight_times_slower(self, rate_result: RateResult) -> None:
-        """8x the peer's rate is met; 7.9x is missed."""
-        base = e2e(rate_result, 80_000, 400_000, 100_000)
-        peer = rate_result("limits", "dlt", 10_000, size=100_000, kind="peer")
-        assert outcome("e2e_vs_peer", [*base, peer]) == (MET, pytest.approx(8.0))
-        slow = rate_result("limits", "dlt", 10_127, size=100_000, kind="peer")
-        assert outcome("e2e_vs_peer", [*base, slow])[0] == MISSED
+    def million(self, rate_result: RateResult, **rates: float) -> list[Result]:
+        """Return every mode at 1M posts (``rates`` by mode, 1,000/s otherwise)."""
+        return [
+            rate_result("growth", mode, rates.get(mode, 1000), size=1_000_000, kind="ingest_child")
+            for mode in MODES
+        ]
+
+    def test_the_fastest_mode_must_be_five_times_the_peer_at_a_million(
+        self, rate_result: RateResult
+    ) -> None:
+        """The fastest mode at 1M, 5x dlt's rate on the same 1M, is met; a hair less is not."""
+        base = self.million(rate_result, async_processes=50_000, async_=1)
+        peer = rate_result("limits", "dlt", 10_000, size=1_000_000, kind="peer")
+        assert outcome("fastest_vs_peer_1m", [*base, peer]) == (MET, pytest.approx(5.0))
+        slow = rate_result("limits", "dlt", 10_010, size=1_000_000, kind="peer")
+        assert outcome("fastest_vs_peer_1m", [*base, slow])[0] == MISSED
+
+    def test_the_fastest_mode_against_the_pipeline_limit(self, rate_result: RateResult) -> None:
+        """The fastest mode at 1M against the slower limit: 1.4x slower is met, 1.6x is not."""
+        limits = e2e(rate_result, 1, 400_000, 84_000)[1:]
+        fast = self.million(rate_result, threaded=60_000)
+        assert outcome("fastest_vs_limit_1m", [*fast, *limits]) == (MET, pytest.approx(1.4))
+        slow = self.million(rate_result, threaded=52_500)
+        assert outcome("fastest_vs_limit_1m", [*slow, *limits]) == (MISSED, pytest.approx(1.6))
 
     def test_without_the_peer_the_target_is_not_measured(self, rate_result: RateResult) -> None:
-        """No dlt result: not measured, and the detail says the peer was skipped."""
-        judged = {o.key: o for o in evaluate(TARGETS, e2e(rate_result, 1, 2, 3))}["e2e_vs_peer"]
-        assert judged.status == NOT_MEASURED and "skipped" in judged.detail
+        """No dlt result: not measured, and the detail says the peer may have been skipped."""
+        judged = {o.key: o for o in evaluate(TARGETS, self.million(rate_result))}
+        assert judged["fastest_vs_peer_1m"].status == NOT_MEASURED
+        assert "skipped" in judged["fastest_vs_peer_1m"].detail
 
     def test_async_is_compared_on_the_limits_load(self, rate_result: RateResult) -> None:
         """Async at another size than the limits' does not count."""
@@ -114,7 +133,7 @@ class TestGrowth:
     def growth(self, rate_result: RateResult, large_rate: float, peak: float) -> list[Result]:
         """Every mode at 100k (10k/s) and 1M (``large_rate``, ``peak`` MB)."""
         found = []
-        for mode in ("sync", "threaded", "multiprocess", "async"):
+        for mode in MODES:
             found.append(rate_result("growth", mode, 10_000, size=100_000, peak_mb=100.0))
             found.append(rate_result("growth", mode, large_rate, size=1_000_000, peak_mb=peak))
         return found

@@ -71,11 +71,42 @@ def vs_pipeline_limit(results: Sequence[Result], mode: str) -> Measure | None:
 
 def vs_peer(results: Sequence[Result], mode: str, peer: str = "dlt") -> Measure | None:
     """Measure how many times ``mode``'s records/s end to end is the peer's (same load)."""
-    run, other = _end_to_end(results, mode), find(results, "limits", peer)
+    run = _end_to_end(results, mode)
+    other = None if run is None else find(results, "limits", peer, size=run.case.size)
     if run is None or other is None:
         return None
     ratio = run.rate.median / other.rate.median
     return Measure(ratio, f"{mode} {_rate(run)}, {peer} {_rate(other)} on {run.case.size:,} posts")
+
+
+def _fastest(results: Sequence[Result], size: int) -> Result | None:
+    """Return the fastest mode's end-to-end result at ``size`` records (the growth cases)."""
+    runs = [find(results, "growth", mode, size=size) for mode in MODES]
+    measured = [run for run in runs if run is not None]
+    return max(measured, key=lambda run: run.rate.median) if measured else None
+
+
+def fastest_vs_pipeline_limit(results: Sequence[Result], size: int) -> Measure | None:
+    """Measure how many times slower than the pipeline limit the fastest mode runs at ``size``."""
+    limit, run = pipeline_limit(results), _fastest(results, size)
+    if limit is None or run is None:
+        return None
+    ratio = limit[0].rate.median / run.rate.median
+    detail = (
+        f"fastest mode {run.case.mode} {_rate(run)} on {size:,} posts; pipeline limit "
+        f"{_rate(limit[0])} ({limit[1]} limit, measured on the end-to-end load)"
+    )
+    return Measure(ratio, detail)
+
+
+def fastest_vs_peer(results: Sequence[Result], size: int, peer: str = "dlt") -> Measure | None:
+    """Measure how many times the fastest mode's records/s at ``size`` is the peer's there."""
+    run, other = _fastest(results, size), find(results, "limits", peer, size=size)
+    if run is None or other is None:
+        return None
+    ratio = run.rate.median / other.rate.median
+    detail = f"fastest mode {run.case.mode} {_rate(run)}, {peer} {_rate(other)} on {size:,} posts"
+    return Measure(ratio, detail)
 
 
 def over_ideal(results: Sequence[Result], mode: str, **match: Any) -> Measure | None:
@@ -154,6 +185,8 @@ def growth_per_record(results: Sequence[Result]) -> Measure | None:
 MEASURES: dict[str, Callable[..., Measure | None]] = {
     "vs_pipeline_limit": vs_pipeline_limit,
     "vs_peer": vs_peer,
+    "fastest_vs_pipeline_limit": fastest_vs_pipeline_limit,
+    "fastest_vs_peer": fastest_vs_peer,
     "over_ideal": over_ideal,
     "speedup": speedup,
     "rate": rate,

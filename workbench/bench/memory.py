@@ -35,7 +35,6 @@ MARKER = "WORKBENCH-CHILD-RESULT "
 #: Job kinds the child runs: ``module:function`` taking the job dict, returning a JSON dict.
 JOBS = {
     "ingest": "workbench.bench.trials:ingest_job",
-    "peer": "workbench.bench.peer:peer_job",
 }
 #: How often the parent samples the tree's memory while the child runs.
 SAMPLE_S = 0.02
@@ -82,19 +81,33 @@ def _tree_kib(pid: int) -> int:
     return sum(status_kib(p, "VmRSS") for p in (pid, *descendants(pid)))
 
 
-def run_child(kind: str, job: dict[str, Any], *, timeout_s: float = 1800) -> ChildOutcome:
+def run_child(
+    kind: str,
+    job: dict[str, Any],
+    *,
+    timeout_s: float = 1800,
+    command: list[str] | None = None,
+) -> ChildOutcome:
     """Run ``job`` in a fresh interpreter; return its result and its tree's peak memory.
 
-    ``kind`` is a key of ``JOBS`` or any importable ``module:function``.
+    ``kind`` is a key of ``JOBS`` or any importable ``module:function``, run by this
+    module's ``_child_main``. ``command`` runs another program instead (the peer's own
+    interpreter and script), given the job itself on stdin and answering the same way.
     """
-    target = JOBS.get(kind, kind)
-    if ":" not in target:
-        raise ValueError(f"unknown child job kind {kind!r}; known: {', '.join(JOBS)}")
-    command = [sys.executable, "-m", "workbench.bench.memory"]
+    if command is None:
+        target = JOBS.get(kind, kind)
+        if ":" not in target:
+            raise ValueError(f"unknown child job kind {kind!r}; known: {', '.join(JOBS)}")
+        command, request = (
+            [sys.executable, "-m", "workbench.bench.memory"],
+            {"target": target, "job": job},
+        )
+    else:
+        request = job
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
         assert child.stdin is not None
-        child.stdin.write(json.dumps({"target": target, "job": job}))
+        child.stdin.write(json.dumps(request))
         child.stdin.close()
         deadline, peak_kib = time.monotonic() + timeout_s, 0
         while child.poll() is None:

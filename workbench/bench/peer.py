@@ -4,8 +4,9 @@ A benchmark of one's own code only says how fast it is compared with itself; a p
 whether that is any good. dlt is a widely used Python loader with a generic REST API source,
 so it reads the same local API (page-number paging, pages of the same size) and merges the
 same posts by primary key into the same Postgres, in a child process like the growth runs.
-dlt is optional (``pip install 'workbench[peers]'``): without it the peer is skipped and the
-summary says so.
+dlt runs in an environment of its own (``workbench.bench.peer_env``), made on first use by
+every ``make bench``; where it cannot be installed the peer is skipped and the summary says
+why. The child is ``peer_child.py``, run by the peer's interpreter.
 
 The peer writes only into its own schema, ``wb_bench_peer`` (and dlt's ``_staging`` twin),
 dropped before each repetition and at the end.
@@ -13,37 +14,25 @@ dropped before each repetition and at the end.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import os
-import tempfile
-import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from workbench.bench.context import BenchContext
 from workbench.bench.memory import run_child
-from workbench.bench.runner import Sample
+from workbench.bench.peer_env import ensure_peer_env
+from workbench.bench.runner import IncompleteRunError, Sample
 from workbench.bench.scenarios import Case
 from workbench.bench.trials import check_complete
-from workbench.error_mapping import map_psycopg2_errors
 
-__all__ = ["PEER_DATASET", "PeerTrial", "dlt_credentials", "dlt_version", "peer_job"]
+__all__ = ["PEER_DATASET", "PeerTrial", "dlt_credentials"]
 
 PEER_DATASET = "wb_bench_peer"
 _SCHEMAS = (PEER_DATASET, f"{PEER_DATASET}_staging")
 _URL_PARTS = ("user", "password", "host", "port", "dbname")
-
-
-def dlt_version() -> str | None:
-    """Return the installed dlt's version, or None when dlt is not installed."""
-    if importlib.util.find_spec("dlt") is None:
-        return None
-    return importlib.metadata.version("dlt")
 
 
 def dlt_credentials(dsn: str) -> str:
@@ -83,48 +72,17 @@ def _rest_api_config(base_url: str, pages: int, page_size: int) -> dict[str, Any
     }
 
 
-def _stored_rows(dsn: str) -> int:
-    """Count the posts the peer stored."""
-    with map_psycopg2_errors():
-        connection = psycopg2.connect(dsn)
-        try:
-            with connection.cursor() as cur:
-                cur.execute(
-                    sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(PEER_DATASET, "posts"))
-                )
-                return int(cur.fetchone()[0])
-        finally:
-            connection.close()
-
-
-def peer_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Load the posts with dlt (in a child process); return the seconds and rows loaded."""
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # no network calls home
-    import dlt
-    from dlt.sources.rest_api import rest_api_source
-
-    source = rest_api_source(_rest_api_config(job["base_url"], job["pages"], job["page_size"]))
-    destination = dlt.destinations.postgres(credentials=dlt_credentials(job["postgres_dsn"]))
-    with tempfile.TemporaryDirectory(prefix="wb-peer-") as workdir:
-        pipeline = dlt.pipeline(
-            pipeline_name="wb_bench_peer",
-            destination=destination,
-            dataset_name=PEER_DATASET,
-            pipelines_dir=workdir,
-        )
-        started = time.perf_counter()
-        pipeline.run(source)
-        seconds = time.perf_counter() - started
-    rows = _stored_rows(job["postgres_dsn"])
-    return {"seconds": seconds, "fetched": rows, "inserted": rows, "ok": True}
-
-
 class PeerTrial:
     """Run dlt on the case's pages in a child process, into a freshly dropped schema."""
 
-    def __init__(self, case: Case, ctx: BenchContext, *, warmup_pages: int) -> None:
+    def __init__(
+        self, case: Case, ctx: BenchContext, *, warmup_pages: int, python: Path | None = None
+    ) -> None:
         self.case = case
         self.ctx = ctx
+        self.python = python or ensure_peer_env().python
+        if self.python is None:
+            raise IncompleteRunError("the peer's environment could not be made")
         self.base_url = ctx.server(case.latency_ms).url
         self.warmup_pages = min(warmup_pages, case.pages)
 
@@ -137,12 +95,13 @@ class PeerTrial:
         """Load ``pages`` pages into an empty schema; return the child's numbers."""
         self._clear()
         job = {
-            "base_url": self.base_url,
-            "postgres_dsn": self.ctx.postgres_dsn,
-            "pages": pages,
-            "page_size": self.case.page_size,
+            "rest_api": _rest_api_config(self.base_url, pages, self.case.page_size),
+            "credentials": dlt_credentials(self.ctx.postgres_dsn),
+            "dsn": self.ctx.postgres_dsn,
+            "dataset": PEER_DATASET,
         }
-        outcome = run_child("peer", job)
+        script = str(Path(__file__).with_name("peer_child.py"))
+        outcome = run_child("peer", job, command=[str(self.python), script])
         return {**outcome.result, "peak_mb": outcome.tree_peak_mb}
 
     def warm_up(self) -> None:

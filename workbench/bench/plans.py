@@ -36,8 +36,13 @@ class Plan:
     #: Processes of the multiprocess I/O cases: each is an interpreter to start, so beyond
     #: two per core they only add start-up time on a small machine.
     io_workers: tuple[int, ...] = (2, 4)
-    io_pages: int = 50
+    #: Enough pages that concurrency, not the run's fixed costs, decides the time.
+    io_pages: int = 200
     io_page_size: int = 10
+    #: The thread sweep: the threaded mode at ``threads_latency_ms`` with each thread count.
+    thread_counts: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+    threads_latency_ms: float = 20.0
+    threads_pages: int = 400
     latency_case: LatencyCase = LatencyCase()
     cpu_records: int = 10_000
     cpu_cost: int = 2_000
@@ -66,6 +71,7 @@ class Plan:
             self,
             size_factor=self.size_factor * factor,
             io_pages=pages(self.io_pages),
+            threads_pages=pages(self.threads_pages),
             latency_case=replace(self.latency_case, pages=pages(self.latency_case.pages)),
             cpu_records=records(self.cpu_records, self.page_size),
             persist_rows=max(10, round(self.persist_rows * factor)),
@@ -95,7 +101,9 @@ QUICK = Plan(
     quick=True,
     io_concurrency=(16,),
     io_workers=(4,),
-    io_pages=20,
+    io_pages=40,
+    thread_counts=(1, 4, 16, 64),
+    threads_pages=80,
     cpu_records=3_000,
     persist_rows=10_000,
     dedup_keys=20_000,

@@ -8,6 +8,8 @@ Scenarios:
 
 * ``io``: every mode at added latency 0, 20 and 100 ms over a range of concurrency, plus the
   latency target's case (async, 50 ms, 500 pages of 10, concurrency 50);
+* ``threads``: the threaded mode at 20 ms over thread counts from 1 to 128: where more
+  threads stop helping (the GIL: one thread runs Python at a time);
 * ``cpu``: CPU-heavy processing (``cpu_cost``), so threads against processes shows the GIL;
 * ``persist``: the insert strategies of ``workbench.db.insert_strategies``, and raw COPY;
 * ``dedup``: the Redis membership strategies of ``workbench.db.redis_dedup``;
@@ -35,7 +37,7 @@ __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases",
 
 # The plans (sizes) are data of their own; re-exported here, where cases are made of them.
 
-SCENARIOS = ("io", "cpu", "persist", "dedup", "batching", "growth", "limits")
+SCENARIOS = ("io", "threads", "cpu", "persist", "dedup", "batching", "growth", "limits")
 
 
 @dataclass(frozen=True)
@@ -142,16 +144,17 @@ def _io_cases(plan: Plan) -> list[Case]:
     """Every mode at every latency over its range of concurrency, then the latency target."""
     found = []
     size = plan.io_pages * plan.io_page_size
-    timeline_load = {"threaded": 16, "async": 16, "multiprocess": max(plan.io_workers), "sync": 1}
     for latency in plan.io_latencies_ms:
         for mode in MODES:
-            for load in _io_loads(plan, mode):
+            loads = _io_loads(plan, mode)
+            timeline_load = 16 if 16 in loads else max(loads)
+            for load in loads:
                 options = {
                     "latency_ms": latency,
                     "page_size": plan.io_page_size,
                     "concurrency": load,
                     "workers": load,
-                    "timeline": latency == 20 and load == timeline_load[mode],
+                    "timeline": latency == 20 and load == timeline_load,
                 }
                 found.append(_ingest(plan, "io", mode, size, **options))
     target = plan.latency_case
@@ -169,6 +172,16 @@ def _io_loads(plan: Plan, mode: str) -> tuple[int, ...]:
     if mode == "sync":
         return (1,)
     return plan.io_workers if mode == "multiprocess" else plan.io_concurrency
+
+
+def _thread_cases(plan: Plan) -> list[Case]:
+    """Return the threaded mode at one latency with every thread count of the plan."""
+    size = plan.threads_pages * plan.io_page_size
+    load = {"latency_ms": plan.threads_latency_ms, "page_size": plan.io_page_size}
+    return [
+        _ingest(plan, "threads", "threaded", size, concurrency=count, **load)
+        for count in plan.thread_counts
+    ]
 
 
 def _cpu_cases(plan: Plan) -> list[Case]:
@@ -218,17 +231,25 @@ def _growth_cases(plan: Plan) -> list[Case]:
 
 
 def _limit_cases(plan: Plan) -> list[Case]:
-    """List the HTTP limit, the DB limit and the peer, all on the end-to-end load."""
+    """List the HTTP and DB limits and the peer on the end-to-end load, and the peer at scale.
+
+    The second peer case runs at the largest growth size, where the fastest mode is judged.
+    """
     size = plan.e2e_records
-    return [
+    found = [
         _ingest(plan, "limits", "http_limit", size, kind="http_limit"),
         Case("limits", "copy_limit", "copy_limit", size, unit="rows"),
         _ingest(plan, "limits", "dlt", size, kind="peer", concurrency=1),
     ]
+    largest = max(plan.growth_sizes, default=size)
+    if largest != size:
+        found.append(_ingest(plan, "limits", "dlt", largest, kind="peer", concurrency=1))
+    return found
 
 
 _BUILDERS = {
     "io": _io_cases,
+    "threads": _thread_cases,
     "cpu": _cpu_cases,
     "persist": _persist_cases,
     "dedup": _dedup_cases,

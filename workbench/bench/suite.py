@@ -19,7 +19,8 @@ from typing import Any
 from workbench.bench.charts import write_charts, write_timeline
 from workbench.bench.context import BenchContext
 from workbench.bench.limits import CopyLimitTrial, HttpLimitTrial
-from workbench.bench.peer import PeerTrial, dlt_version
+from workbench.bench.peer import PeerTrial
+from workbench.bench.peer_env import ensure_peer_env
 from workbench.bench.results import (
     collect_environment,
     environment_from_row,
@@ -39,7 +40,7 @@ from workbench.services import Services, ensure_services
 
 __all__ = ["PEER_SKIPPED", "RunOutcome", "run_benchmark", "trial_for", "write_summary"]
 
-PEER_SKIPPED = "dlt is not installed, so the peer was skipped (pip install 'workbench[peers]')."
+PEER_SKIPPED = "the peer (dlt) was skipped"
 
 _TRIALS: dict[str, Callable[[Case, BenchContext, Plan], Trial]] = {
     "ingest": lambda c, ctx, p: IngestTrial(c, ctx, warmup_pages=p.warmup_pages),
@@ -64,6 +65,8 @@ class RunOutcome:
     folder: Path
     results: list[Result] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    #: What the reader should know that is not a failure (the peer skipped, and why).
+    notes: list[str] = field(default_factory=list)
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -100,10 +103,15 @@ def run_benchmark(
 ) -> RunOutcome:
     """Measure every case of ``scenarios``, append each to ``folder``, then write the summary."""
     services = services or ensure_services()
-    dlt = dlt_version()
+    wants_peer = any(case.kind == "peer" for case in cases(plan, tuple(scenarios)))
+    peer = ensure_peer_env() if wants_peer else None
+    dlt = peer.dlt if peer is not None else None
     chosen = cases(plan, tuple(scenarios), peer=dlt is not None)
     environment = collect_environment(services.postgres_dsn, services.redis_url, dlt)
     outcome = RunOutcome(folder)
+    if peer is not None and peer.dlt is None:
+        outcome.notes.append(f"{PEER_SKIPPED}: {peer.reason}")
+        _say(None, f"bench: {outcome.notes[-1]}")
     bar = _progress(len(chosen) * plan.reps, progress)
     sizes = [c.size for c in chosen if c.kind in ("ingest", "ingest_child", "http_limit", "peer")]
     try:
@@ -120,7 +128,7 @@ def run_benchmark(
     finally:
         if bar is not None:
             bar.close()
-    write_summary(folder, notes=outcome.failures, targets=targets)
+    write_summary(folder, notes=[*outcome.notes, *outcome.failures], targets=targets)
     return outcome
 
 
@@ -160,8 +168,6 @@ def write_summary(
         return path
     environment = environment_from_row(rows[-1])
     all_notes = list(notes)
-    if not environment.dlt:
-        all_notes.insert(0, PEER_SKIPPED)
     text = render_summary(
         results,
         evaluate(targets, results),
