@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
-import psycopg2.extensions
 import pytest
 import redis
 import redis.asyncio.connection
@@ -18,6 +16,7 @@ import redis.connection
 
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.services import Services, ensure_services
+from workbench.services.scratch import scratch_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsonplaceholder-data.json"
 SOURCE_SEED = 7
@@ -36,17 +35,8 @@ def services() -> Services:
 @pytest.fixture
 def postgres_dsn(services: Services) -> Iterator[str]:
     """A DSN for a brand-new database on the real server, dropped after the test."""
-    name = f"wb_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(services.postgres_dsn)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield psycopg2.extensions.make_dsn(services.postgres_dsn, dbname=name)
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    with scratch_database(services.postgres_dsn) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
