@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "workbench.commands.lab",
     "workbench.commands.ingest",
     "workbench.commands.bench",
+    "workbench.commands.exercises",
 )
 
 
