@@ -12,7 +12,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 from workbench.redaction import MASK
-from workbench.validators import Validated
+from workbench.validators import Validated, declared
 
 __all__ = ["REQUIRED", "Field", "Settings"]
 
@@ -78,10 +78,7 @@ class Settings:
     @classmethod
     def fields(cls) -> dict[str, Field]:
         """Return the class's fields by name, base classes' first, in declaration order."""
-        found: dict[str, Field] = {}
-        for klass in reversed(cls.__mro__):
-            found.update((k, v) for k, v in vars(klass).items() if isinstance(v, Field))
-        return found
+        return declared(cls, Field)
 
     def __repr__(self) -> str:
         shown = (
