@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from workbench.errors import ConfigError
-from workbench.exercises.answers import Answer, from_namespace, model_answer
+from workbench.exercises import answers
+from workbench.exercises.answers import Answer
 from workbench.exercises.catalog import EXERCISES, Exercise, find
 from workbench.exercises.results import Behaviour, ExerciseFailed, Grade
 
@@ -48,22 +49,17 @@ def check(
 
     exercise = find(name)
     if model_answer:
-        answer = _model_answer(exercise)
+        answer = answers.model_answer(exercise)
     elif namespace is None:
         raise ConfigError(f"check({name!r}, globals()): pass the namespace holding your answer")
     else:
-        answer = from_namespace(exercise, namespace)
+        answer = answers.from_namespace(exercise, namespace)
     result = grade(exercise, answer)
     if not model_answer:
         progress.record(result)
     _show(result)
     if not result.passed:
         raise ExerciseFailed(result)
-
-
-def _model_answer(exercise: Exercise) -> Answer:
-    """Return ``exercise``'s model answer (a name kept apart from ``check``'s flag)."""
-    return model_answer(exercise)
 
 
 def _show(grade: Grade) -> None:

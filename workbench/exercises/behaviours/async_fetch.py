@@ -16,7 +16,13 @@ import aiohttp
 import pytest
 
 from workbench.errors import SourceTimeoutError
-from workbench.exercises.behaviours.support import run_async, speedup
+from workbench.exercises.behaviours.support import (
+    faster,
+    ids,
+    posts,
+    posts_with_failures,
+    run_async,
+)
 from workbench.exercises.probes import InFlight, aiohttp_tracing
 from workbench.local_api import ServerHandle
 from workbench.services.common import free_port
@@ -24,11 +30,6 @@ from workbench.services.common import free_port
 hint = pytest.mark.hint
 
 TIMEOUTS = (TimeoutError, SourceTimeoutError)
-
-
-def posts(api: ServerHandle, count: int, latency_ms: float = 0.0) -> list[str]:
-    """The URLs of posts 1..count, each answered after ``latency_ms``."""
-    return [f"{api.url}/posts/{i}?_latency_ms={latency_ms:g}" for i in range(1, count + 1)]
 
 
 def session(in_flight: InFlight | None = None) -> aiohttp.ClientSession:
@@ -45,11 +46,6 @@ def fetch(impl: Any, urls: Sequence[str], in_flight: InFlight | None = None, **k
             return await impl.fetch_all(client, list(urls), **kw)
 
     return run_async(scenario())
-
-
-def ids(results: list[Any]) -> list[Any]:
-    """The post ids of the results, or the exception type where a URL failed."""
-    return [r.get("id") if isinstance(r, dict) else type(r).__name__ for r in results]
 
 
 async def stop(tasks: set[asyncio.Task[Any]]) -> None:
@@ -83,12 +79,7 @@ class TestResults:
     @hint("Catch Exception per URL and store it as that URL's result; the others carry on.")
     def test_a_failed_url_is_returned_in_its_place(self, impl: Any, api: ServerHandle) -> None:
         """A URL that answers 500 or refuses to connect yields its exception; the rest succeed."""
-        urls = [
-            *posts(api, 2),
-            f"{api.url}/posts/3?_error_rate=1",
-            f"http://127.0.0.1:{free_port()}/posts/4",
-            *posts(api, 6)[4:],
-        ]
+        urls = posts_with_failures(api.url, free_port())
         results = fetch(impl, urls, limit=3)
         failed = [isinstance(r, Exception) for r in results]
         assert failed == [False, False, True, True, False, False], f"results: {ids(results)}"
@@ -101,7 +92,7 @@ class TestConcurrency:
     def test_never_more_than_limit_requests_in_flight(self, impl: Any, api: ServerHandle) -> None:
         """With limit=3, three requests run at once, never four."""
         in_flight = InFlight()
-        fetch(impl, posts(api, 12, latency_ms=80), in_flight, limit=3)
+        fetch(impl, posts(api.url, 12, latency_ms=80), in_flight, limit=3)
         assert in_flight.started == 12, f"{in_flight.started} requests for 12 URLs"
         assert in_flight.peak == 3, f"{in_flight.peak} requests were in flight at once, limit 3"
 
@@ -112,7 +103,7 @@ class TestConcurrency:
         self, impl: Any, api: ServerHandle, record_property: Callable[[str, Any], None]
     ) -> None:
         """Twelve 100 ms answers with limit=6 come far faster than one request after another."""
-        urls = posts(api, 12, latency_ms=100)
+        urls = posts(api.url, 12, latency_ms=100)
 
         async def one_by_one() -> float:
             loop = asyncio.get_running_loop()
@@ -132,11 +123,7 @@ class TestConcurrency:
 
         sequential = run_async(one_by_one())
         results, concurrent = run_async(together())
-        ratio = speedup(sequential, concurrent)
-        record_property(
-            "measured",
-            f"{ratio:.1f}x faster than one by one ({concurrent:.2f} s vs {sequential:.2f} s)",
-        )
+        ratio = faster(record_property, sequential, concurrent, "than one by one")
         assert ids(results) == list(range(1, 13)), f"results: {ids(results)}"
         assert ratio >= 2.5, f"only {ratio:.1f}x faster than one by one (ideal 6x)"
 
@@ -149,7 +136,7 @@ class TestTimeouts:
         self, impl: Any, api: ServerHandle, record_property: Callable[[str, Any], None]
     ) -> None:
         """A URL slower than the timeout yields a timeout error; the other URLs succeed."""
-        urls = [*posts(api, 5), f"{api.url}/posts/6?_slow_rate=1&_slow_ms=3000"]
+        urls = [*posts(api.url, 5), f"{api.url}/posts/6?_slow_rate=1&_slow_ms=3000"]
 
         async def scenario() -> tuple[Any, float]:
             loop = asyncio.get_running_loop()
@@ -170,7 +157,7 @@ class TestTimeouts:
         self, impl: Any, api: ServerHandle
     ) -> None:
         """Eight 150 ms answers, two at a time, outlast the 0.5 s timeout, yet all succeed."""
-        results = fetch(impl, posts(api, 8, latency_ms=150), limit=2, timeout=0.5)
+        results = fetch(impl, posts(api.url, 8, latency_ms=150), limit=2, timeout=0.5)
         assert ids(results) == list(range(1, 9)), f"results: {ids(results)}"
 
 
@@ -181,7 +168,7 @@ class TestCancellation:
     def test_cancelling_leaves_nothing_running(self, impl: Any, api: ServerHandle) -> None:
         """Cancelled mid-way, it raises CancelledError and no task or request outlives it."""
         in_flight = InFlight()
-        urls = posts(api, 20, latency_ms=400)
+        urls = posts(api.url, 20, latency_ms=400)
 
         async def scenario() -> str:
             async with session(in_flight) as client:

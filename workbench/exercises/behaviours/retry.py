@@ -20,7 +20,7 @@ import requests
 
 from workbench.error_mapping import map_aiohttp_errors, map_requests_errors
 from workbench.errors import ClientError, RateLimitedError, ServerError
-from workbench.exercises.behaviours.support import Runaway, run_async, speedup, timed
+from workbench.exercises.behaviours.support import Runaway, faster, run_async, timed
 from workbench.exercises.fixtures import API_SEED
 from workbench.local_api import FaultConfig, ServerHandle
 
@@ -225,10 +225,7 @@ class TestAsyncFunctions:
 
         _, sequential = timed(lambda: run_async(one_by_one()))
         results, concurrent = timed(lambda: run_async(together()))
-        ratio = speedup(sequential, concurrent)
-        record_property(
-            "measured", f"{ratio:.1f}x faster together ({concurrent:.2f} s vs {sequential:.2f} s)"
-        )
+        ratio = faster(record_property, sequential, concurrent, "together than one by one")
         assert results == ["data"] * 6, f"gathered {results}"
         assert ratio >= 3, f"only {ratio:.1f}x faster together (ideal 6x): the waits block"
 

@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 import requests
 
-from workbench.exercises.behaviours.support import call_guarded, speedup, timed
+from workbench.exercises.behaviours.support import (
+    call_guarded,
+    faster,
+    ids,
+    posts,
+    posts_with_failures,
+    timed,
+)
 from workbench.exercises.fixtures import API_SEED
 from workbench.exercises.probes import InFlight
 from workbench.local_api import FaultConfig, ServerHandle
@@ -28,16 +35,6 @@ from workbench.services.common import free_port
 hint = pytest.mark.hint
 
 THREADS, ADDS = 8, 20_000
-
-
-def posts(api: ServerHandle, count: int, latency_ms: float = 0.0) -> list[str]:
-    """The URLs of posts 1..count, each answered after ``latency_ms``."""
-    return [f"{api.url}/posts/{i}?_latency_ms={latency_ms:g}" for i in range(1, count + 1)]
-
-
-def ids(results: list[Any]) -> list[Any]:
-    """The post ids of the results, or the exception type where a URL failed."""
-    return [r.get("id") if isinstance(r, dict) else type(r).__name__ for r in results]
 
 
 @contextmanager
@@ -91,12 +88,7 @@ class TestResults:
     @hint("Catch Exception inside the worker function and return it as that URL's result.")
     def test_a_failed_url_is_returned_in_its_place(self, impl: Any, api: ServerHandle) -> None:
         """A URL that answers 500 or refuses to connect yields its exception; the rest succeed."""
-        urls = [
-            *posts(api, 2),
-            f"{api.url}/posts/3?_error_rate=1",
-            f"http://127.0.0.1:{free_port()}/posts/4",
-            *posts(api, 6)[4:],
-        ]
+        urls = posts_with_failures(api.url, free_port())
         results = call_guarded(lambda: impl.fetch_all(urls, workers=3))
         failed = [isinstance(r, Exception) for r in results]
         assert failed == [False, False, True, True, False, False], f"results: {ids(results)}"
@@ -110,7 +102,7 @@ class TestThreads:
         self, impl: Any, api: ServerHandle, requests_in_flight: InFlight
     ) -> None:
         """With workers=3, three requests run at once, never four."""
-        call_guarded(lambda: impl.fetch_all(posts(api, 12, latency_ms=80), workers=3))
+        call_guarded(lambda: impl.fetch_all(posts(api.url, 12, latency_ms=80), workers=3))
         peak = requests_in_flight.peak
         assert requests_in_flight.started == 12, f"{requests_in_flight.started} requests for 12"
         assert peak == 3, f"{peak} requests were in flight at once with workers=3"
@@ -120,15 +112,11 @@ class TestThreads:
         self, impl: Any, api: ServerHandle, record_property: Callable[[str, Any], None]
     ) -> None:
         """Sixteen 100 ms answers on eight threads come far faster than one after another."""
-        urls = posts(api, 16, latency_ms=100)
+        urls = posts(api.url, 16, latency_ms=100)
         with requests.Session() as session:
             _, sequential = timed(lambda: [session.get(url, timeout=5).json() for url in urls])
         results, concurrent = timed(lambda: call_guarded(lambda: impl.fetch_all(urls, workers=8)))
-        ratio = speedup(sequential, concurrent)
-        record_property(
-            "measured",
-            f"{ratio:.1f}x faster than one by one ({concurrent:.2f} s vs {sequential:.2f} s)",
-        )
+        ratio = faster(record_property, sequential, concurrent, "than one by one")
         assert ids(results) == list(range(1, 17)), f"results: {ids(results)}"
         assert ratio >= 3, f"only {ratio:.1f}x faster than one by one (ideal 8x)"
 
@@ -136,7 +124,7 @@ class TestThreads:
     def test_leaves_no_thread_running(self, impl: Any, api: ServerHandle) -> None:
         """When fetch_all returns, every thread it started has ended."""
         before = set(threading.enumerate())
-        call_guarded(lambda: impl.fetch_all(posts(api, 6), workers=4))
+        call_guarded(lambda: impl.fetch_all(posts(api.url, 6), workers=4))
         time.sleep(0.05)  # a thread told to stop may take a moment to be gone
         left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
         assert not left, f"{len(left)} thread(s) still running after fetch_all returned: {left}"
@@ -152,7 +140,9 @@ class TestCounters:
         """requests, ok and failed agree with the server's count and with the results."""
         api.set_faults(FaultConfig(seed=API_SEED, error_rate=0.25))
         counters = impl.Counters()
-        results = call_guarded(lambda: impl.fetch_all(posts(api, 40), workers=8, counters=counters))
+        results = call_guarded(
+            lambda: impl.fetch_all(posts(api.url, 40), workers=8, counters=counters)
+        )
         counts, served = counters.snapshot(), api.stats()["requests_total"]
         failures = sum(isinstance(r, Exception) for r in results)
         record_property("measured", f"{counts}; the server answered {served} requests")
