@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create or refresh .venv
 
+# nbval walks notebooks/ recursively: the teaching notebooks, the exercises (whose grading
+# cell, tagged raises-exception, must fail on the shipped stub) and their model answers.
 test: $(STAMP)  ## start the embedded services and run every test, notebooks included
 	$(WB) services up
 	$(BIN)/python -m pytest
@@ -29,12 +31,13 @@ test: $(STAMP)  ## start the embedded services and run every test, notebooks inc
 notebooks: $(STAMP)  ## re-execute every notebook in place with its full parameters
 	$(WB) services up
 	$(BIN)/python -m workbench.notebooks_run notebooks/
+	$(BIN)/python -m workbench.notebooks_run notebooks/exercises/solutions/
 
 bench: $(STAMP)  ## run the benchmark (the main job) and write its results
 	$(WB) services up
 	$(WB) bench
 
-lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running, open on Start-Here
 	$(WB) services up
 	$(WB) lab
 
