@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from workbench.exercises import progress
+from workbench.exercises import catalog, find, progress
 from workbench.exercises.catalog import EXERCISES, Exercise
 from workbench.main import main
 
@@ -39,10 +40,11 @@ class TestCheck:
         self, exercise: Exercise, progress_path: Path
     ) -> None:
         """Checking the exercise notebook as shipped exits 1, every behaviour failed and why."""
-        run = workbench("exercises", "check", exercise.name, "--json")
+        shipped = os.path.relpath(exercise.notebook_path)
+        run = workbench("exercises", "check", exercise.name, shipped, "--json")
         assert run.returncode == 1, run.stderr
         grade = json.loads(run.stdout)
-        assert grade["origin"] == f"notebooks/exercises/{exercise.notebook}.ipynb"
+        assert grade["origin"] == shipped
         behaviours = grade["behaviours"]
         assert behaviours and not any(b["passed"] for b in behaviours)
         for b in behaviours:
@@ -90,6 +92,40 @@ class TestCheckAFile:
         err = capsys.readouterr().err
         assert "does not run: SyntaxError" in err and len(err.strip().splitlines()) == 1
         assert not progress_path.exists()
+
+
+class TestStart:
+    """A learner's own copy of an exercise notebook."""
+
+    @pytest.fixture
+    def folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        """An exercises folder holding the shipped dedup notebook, in place of the real one."""
+        exercise = find("dedup")
+        shutil.copyfile(exercise.notebook_path, tmp_path / exercise.notebook_path.name)
+        monkeypatch.setattr(catalog, "exercises_dir", lambda: tmp_path)
+        return tmp_path
+
+    def test_start_copies_the_notebook_and_check_grades_the_copy(
+        self, folder: Path, progress_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The copy is made beside the notebook, and check with no PATH grades the copy."""
+        assert main(["exercises", "start", "dedup"]) == 0
+        copy = folder / "08-Redis-Dedup.mine.ipynb"
+        assert copy.read_bytes() == (folder / "08-Redis-Dedup.ipynb").read_bytes()
+        assert main(["exercises", "check", "dedup", "--json", "-k", "empty"]) == 1
+        grade = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+        assert grade["origin"].endswith("08-Redis-Dedup.mine.ipynb")
+
+    def test_start_keeps_an_existing_copy_unless_forced(
+        self, folder: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A second start refuses to overwrite the learner's work; --force starts over."""
+        copy = folder / "08-Redis-Dedup.mine.ipynb"
+        copy.write_text("my work")
+        assert main(["exercises", "start", "dedup"]) == 2
+        assert "exists" in capsys.readouterr().err and copy.read_text() == "my work"
+        assert main(["exercises", "start", "dedup", "--force"]) == 0
+        assert copy.read_text() != "my work"
 
 
 class TestUsage:

@@ -1,22 +1,25 @@
 """``workbench exercises list|check``: the practice track from a shell.
 
-``check NAME [PATH]`` grades the answer in PATH (a ``.py`` file, or a notebook's cells tagged
-``answer``; by default the exercise's own notebook) on the live services and prints every
-behaviour, passed or failed; it exits 0 when all pass and 1 otherwise. ``list`` shows the
-exercises and the learner's progress.
+``start NAME`` copies the exercise notebook to ``NN-Title.mine.ipynb`` beside it (git
+ignores it), so the shipped notebook keeps its stub. ``check NAME [PATH]`` grades the answer
+in PATH (a ``.py`` file, or a notebook's cells tagged ``answer``; by default that copy, else
+the exercise notebook itself) on the live services and prints every behaviour, passed or
+failed; it exits 0 when all pass and 1 otherwise. ``list`` shows the exercises and the
+learner's progress.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
 from workbench.errors import ConfigError
 from workbench.exercises import progress
 from workbench.exercises.answers import AnswerLoadError, from_file, model_answer
-from workbench.exercises.catalog import EXERCISES, find
+from workbench.exercises.catalog import EXERCISES, Exercise, find
 from workbench.services.common import project_root
 
 
@@ -42,6 +45,17 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start(args: argparse.Namespace) -> int:
+    """Copy the exercise notebook to the learner's own, which ``check`` then grades."""
+    exercise = find(args.name)
+    copy = exercise.working_copy_path
+    if copy.exists() and not args.force:
+        raise ConfigError(f"{_shown(copy)} exists: open it, or start over with --force")
+    shutil.copyfile(exercise.notebook_path, copy)
+    print(f"your copy: {_shown(copy)} (open it in `make lab`; git ignores it)")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     """Grade one answer; print the behaviours (or JSON); exit 0 if every one passed."""
     from workbench.exercises.grading import grade
@@ -53,7 +67,7 @@ def _check(args: argparse.Namespace) -> int:
         if args.model_answer:
             answer = model_answer(exercise)
         else:
-            answer = from_file(exercise, Path(args.path or exercise.notebook_path))
+            answer = from_file(exercise, Path(args.path or _default_answer(exercise)))
     except AnswerLoadError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 1
@@ -64,18 +78,29 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _default_answer(exercise: Exercise) -> Path:
+    """Return the learner's copy of the exercise notebook if there is one, else the notebook."""
+    copy = exercise.working_copy_path
+    return copy if copy.exists() else exercise.notebook_path
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``exercises`` and its actions to the CLI."""
     parser = subparsers.add_parser("exercises", help="practice exercises graded on live services")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="the exercises and your progress").set_defaults(handler=_list)
+    start = actions.add_parser("start", help="copy an exercise notebook to your own to work in")
+    start.add_argument("name", metavar="NAME", help="the exercise: its name or number")
+    start.add_argument("--force", action="store_true", help="overwrite your copy with the stub")
+    start.set_defaults(handler=_start)
     check = actions.add_parser("check", help="grade an answer: every behaviour, with hints")
     check.add_argument("name", metavar="NAME", help="the exercise: its name or number")
     check.add_argument(
         "path",
         metavar="PATH",
         nargs="?",
-        help="a .py file or a notebook (cells tagged 'answer'); default: the exercise notebook",
+        help="a .py file or a notebook (cells tagged 'answer'); default: your copy of the "
+        "exercise notebook (see start), else the notebook itself",
     )
     check.add_argument("--model-answer", action="store_true", help="grade the model answer instead")
     check.add_argument("-k", metavar="EXPR", help="only the behaviours whose test names match")

@@ -54,6 +54,11 @@ class Exercise:
         return exercises_dir() / f"{self.notebook}.ipynb"
 
     @property
+    def working_copy_path(self) -> Path:
+        """Return the learner's own copy (``workbench exercises start``), which git ignores."""
+        return exercises_dir() / f"{self.notebook}.mine.ipynb"
+
+    @property
     def answer_notebook_path(self) -> Path:
         """Return the notebook that explains the model answer."""
         return exercises_dir() / "solutions" / f"{self.notebook}-Answer.ipynb"
