@@ -128,7 +128,7 @@ class TestHttpErrors:
     def test_a_timeout_becomes_a_source_timeout_naming_the_url(
         self, impl: Any, api: ServerHandle, client: str
     ) -> None:
-        """A request past its timeout raises SourceTimeoutError naming the URL, raised from it."""
+        """A timed-out request raises SourceTimeoutError naming its URL, from the original."""
         url = urls(api)["slow"]
         error = expect(
             self.get(impl, client, url, timeout=0.2), impl, "SourceTimeoutError", Exception
@@ -148,7 +148,7 @@ class TestHttpErrors:
     def test_error_statuses_map_by_class_with_retry_after(
         self, impl: Any, api: ServerHandle, client: str
     ) -> None:
-        """5xx: ServerError, 429: RateLimitedError with retry_after, 404: ClientError."""
+        """5xx is ServerError, 429 RateLimitedError with its retry_after, 404 ClientError."""
         found = urls(api)
         server = expect(self.get(impl, client, found["5xx"]), impl, "ServerError", Exception)
         assert getattr(server, "status", None) in (500, 503), "ServerError lost its status"
