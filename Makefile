@@ -20,21 +20,26 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## create or refresh .venv
 
+# nbval walks notebooks/ recursively: the teaching notebooks, the exercises (whose grading
+# cell, tagged raises-exception, must fail on the shipped stub) and their model answers;
+# not a learner's own copies, and the stubs' grades are not recorded as the learner's.
 test: $(STAMP)  ## start the embedded services and run every test, notebooks included
 	$(WB) services up
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg \
-		-p no:cacheprovider notebooks/
+	WORKBENCH_EXERCISES_PROGRESS=$(CURDIR)/.workbench/exercises-nbval.json \
+		$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg \
+		-p no:cacheprovider --ignore-glob='*.mine.ipynb' notebooks/
 
 notebooks: $(STAMP)  ## re-execute every notebook in place with its full parameters
 	$(WB) services up
 	$(BIN)/python -m workbench.notebooks_run notebooks/
+	$(BIN)/python -m workbench.notebooks_run notebooks/exercises/solutions/
 
 bench: $(STAMP)  ## run the benchmark (the main job) and write its results
 	$(WB) services up
 	$(WB) bench
 
-lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running, open on Start-Here
 	$(WB) services up
 	$(WB) lab
 

@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
-import psycopg2.extensions
 import pytest
 import redis
-import redis.asyncio.connection
-import redis.connection
 
+from workbench.exercises.probes import RoundTrips, count_redis_round_trips
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.services import Services, ensure_services
+from workbench.services.scratch import scratch_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsonplaceholder-data.json"
 SOURCE_SEED = 7
@@ -36,17 +34,8 @@ def services() -> Services:
 @pytest.fixture
 def postgres_dsn(services: Services) -> Iterator[str]:
     """A DSN for a brand-new database on the real server, dropped after the test."""
-    name = f"wb_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(services.postgres_dsn)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        yield psycopg2.extensions.make_dsn(services.postgres_dsn, dbname=name)
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    with scratch_database(services.postgres_dsn) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
@@ -115,34 +104,7 @@ def source(running_source: ServerHandle) -> ServerHandle:
     return running_source
 
 
-class RoundTrips:
-    """How many times any Redis connection (sync or async) wrote a request to the server."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def reset(self) -> None:
-        """Start counting from zero again (after a warm-up that opened the connection)."""
-        self.count = 0
-
-
 @pytest.fixture
 def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
     """Count every ``send_packed_command``: one per command, or one per pipeline execute."""
-    counter = RoundTrips()
-    sync_send = redis.connection.AbstractConnection.send_packed_command
-    async_send = redis.asyncio.connection.AbstractConnection.send_packed_command
-
-    def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
-        counter.count += 1
-        sync_send(self, command, check_health)
-
-    async def async_counting_send(self: Any, command: Any, check_health: bool = True) -> None:
-        counter.count += 1
-        await async_send(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
-    monkeypatch.setattr(
-        redis.asyncio.connection.AbstractConnection, "send_packed_command", async_counting_send
-    )
-    return counter
+    return count_redis_round_trips(monkeypatch)

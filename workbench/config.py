@@ -34,6 +34,7 @@ from workbench.validators import (
     Subset,
     Url,
     Validated,
+    declared,
 )
 
 __all__ = ["ENV_PREFIX", "MODES", "RESOURCES", "Settings", "env_var", "redact"]
@@ -97,10 +98,7 @@ class Settings:
     @classmethod
     def fields(cls) -> dict[str, Validated]:
         """Return the setting descriptors by name, in declaration order."""
-        found: dict[str, Validated] = {}
-        for klass in reversed(cls.__mro__):
-            found.update((k, v) for k, v in vars(klass).items() if isinstance(v, Validated))
-        return found
+        return declared(cls)
 
     def _load(self, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
         """Assign every field from ``values``, else ``environ``, else its default."""

@@ -8,7 +8,33 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+
+def execute(
+    path: Path,
+    output: Path,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """Run ``path`` in a fresh python3 kernel, from its own folder; write the run to ``output``.
+
+    A cell error raises ``papermill.PapermillExecutionError``; the executed notebook is returned.
+    """
+    import papermill
+
+    return papermill.execute_notebook(
+        str(path),
+        str(output),
+        parameters=dict(parameters or {}),
+        cwd=str(path.parent),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=timeout,
+    )
 
 
 def run_all(folder: Path, names: list[str] | None = None) -> int:
@@ -25,9 +51,7 @@ def run_all(folder: Path, names: list[str] | None = None) -> int:
     for path in paths:
         started = time.perf_counter()
         try:
-            papermill.execute_notebook(
-                str(path), str(path), cwd=str(folder), kernel_name="python3", progress_bar=False
-            )
+            execute(path, path)
         except papermill.PapermillExecutionError as exc:
             failures += 1
             print(f"FAILED {path.name}: {exc.ename}: {exc.evalue}", file=sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 from workbench.errors import ConfigError
@@ -27,7 +27,10 @@ __all__ = [
     "Subset",
     "Url",
     "Validated",
+    "declared",
 ]
+
+V = TypeVar("V", bound="Validated")
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -286,6 +289,14 @@ class PostgresDsn(Validated):
         if ports and not all(_is_port(p) for p in ports.split(",")):
             raise self.fail(name, value)
         return dsn
+
+
+def declared(owner: type, kind: type[V] = Validated) -> dict[str, V]:  # type: ignore[assignment]
+    """Return the ``kind`` descriptors of ``owner`` by name, base classes' first, in order."""
+    found: dict[str, V] = {}
+    for klass in reversed(owner.__mro__):
+        found.update((k, v) for k, v in vars(klass).items() if isinstance(v, kind))
+    return found
 
 
 def _as_int(value: Any) -> int | None:

@@ -7,14 +7,25 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from workbench.commands.lab import START_PAGE
 from workbench.services import Services
 from workbench.services.common import free_port, project_root
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Leave redirects to the test: a 3xx comes back as an HTTPError."""
+
+    def redirect_request(self, *args: Any) -> None:
+        """Follow no redirect."""
+        return None
 
 
 @pytest.fixture
@@ -58,6 +69,17 @@ class TestLab:
         )
         assert listing["type"] == "directory"
         assert names == expected
+
+    def test_opens_on_the_start_page(self, lab: tuple[str, str]) -> None:
+        """The server's root redirects to the start page, which it serves."""
+        base, token = lab
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(f"{base}/?token={token}", timeout=10)
+        location = redirect.value.headers["Location"]
+        assert redirect.value.code == 302 and f"/lab/tree/{START_PAGE}" in location
+        with urllib.request.urlopen(f"{base}/api/contents/{START_PAGE}?token={token}") as page:
+            assert json.load(page)["type"] == "notebook"
 
     def test_a_kernel_reaches_the_same_servers(self, services: Services) -> None:
         """A kernel started in notebooks/ finds the running servers without starting new ones."""

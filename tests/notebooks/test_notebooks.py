@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import papermill
 import pytest
 
+from workbench.notebooks_run import execute
 from workbench.playground import MEASUREMENTS_ENV
 from workbench.services.common import project_root
 
@@ -62,12 +62,4 @@ class TestNotebook:
         """papermill runs the notebook from a fresh kernel without a cell error."""
         monkeypatch.setenv(MEASUREMENTS_ENV, str(tmp_path / "measurements.json"))
         parameters = load(path)["metadata"]["workbench"]["quick_parameters"]
-        papermill.execute_notebook(
-            str(path),
-            str(tmp_path / path.name),
-            parameters=parameters,
-            cwd=str(path.parent),
-            kernel_name="python3",
-            progress_bar=False,
-            execution_timeout=600,
-        )
+        execute(path, tmp_path / path.name, parameters=parameters, timeout=600)

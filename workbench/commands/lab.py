@@ -1,4 +1,8 @@
-"""``workbench lab``: JupyterLab on ``notebooks/`` with the services running and reachable."""
+"""``workbench lab``: JupyterLab on ``notebooks/`` with the services running and reachable.
+
+It opens on ``notebooks/Start-Here.ipynb``, the page linking the teaching notebooks and the
+practice exercises.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from workbench.errors import ConfigError
 from workbench.services import ensure_services
 from workbench.services.common import project_root
 
+#: The notebook JupyterLab opens on, relative to ``notebooks/``.
+START_PAGE = "Start-Here.ipynb"
+
 
 def lab_command(port: int, token: str) -> list[str]:
     """Return the JupyterLab command line for ``notebooks/`` on 127.0.0.1:``port``."""
@@ -21,6 +28,7 @@ def lab_command(port: int, token: str) -> list[str]:
         f"--port={port}",
         f"--ServerApp.root_dir={project_root() / 'notebooks'}",
         f"--IdentityProvider.token={token}",
+        f"--LabApp.default_url=/lab/tree/{START_PAGE}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         command.append("--allow-root")
@@ -34,7 +42,9 @@ def _lab(args: argparse.Namespace) -> int:
     if args.token is not None and len(args.token) < 8:
         raise ConfigError("--token: expected at least 8 characters (JupyterLab is never open)")
     token = args.token or secrets.token_hex(16)
-    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
+    print(
+        f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{START_PAGE}?token={token}", flush=True
+    )
     command = lab_command(args.port, token)
     os.execv(command[0], command)
     return 0  # pragma: no cover - execv does not return
@@ -42,7 +52,9 @@ def _lab(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``lab`` to the CLI."""
-    parser = subparsers.add_parser("lab", help="JupyterLab on notebooks/ with services running")
+    parser = subparsers.add_parser(
+        "lab", help="JupyterLab on notebooks/ with services running, open on the start page"
+    )
     parser.add_argument("--port", type=int, default=8888, help="port to listen on (8888)")
     parser.add_argument("--token", default=None, help="login token (default: a random one)")
     parser.set_defaults(handler=_lab)

@@ -1,0 +1,5 @@
+"""The errors behaviours: the model answer passes every one, the stub fails every one."""
+
+# Everything workbench.exercises.behaviours.errors defines, its test classes and their
+# fixtures, runs here with `impl` from ../conftest.py.
+from workbench.exercises.behaviours.errors import *  # noqa: F403
