@@ -269,7 +269,7 @@ class Ingestor(ABC):
             finally:
                 self.pool = None
                 report.seconds = time.perf_counter() - self._started
-                report.cache_available = self.cache_available()
+                report.cache_available = report.cache_available and self.cache_available()
                 report.add_retries({"redis": self._redis_retries() - redis_retries})
                 status = "ok" if report.ok else "failed"
                 self.store.finish_run(self.run_id, status, report.summary())

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from workbench.db.redis_cache import RedisCache
 from workbench.ingestion.pages import Job, ReadyPage, units_context
+from workbench.ingestion.report import UnitResult
 from workbench.logging_setup import bind_context
 from workbench.sources.source import Source, WorkUnit
 
@@ -28,12 +29,20 @@ def first_units(source: Source, resources: Sequence[str]) -> list[WorkUnit]:
 
 
 def follow_ups(
-    source: Source, first: Iterable[ReadyPage], max_pages: int | None
+    source: Source, first: Iterable[ReadyPage | UnitResult], max_pages: int | None
 ) -> Iterator[WorkUnit]:
-    """Yield the units learnt from the first pages (pages 2..N of each resource)."""
+    """Yield the units learnt from the first pages (pages 2..N of each resource).
+
+    The first pages come back ready to write, or already written (a queue's workers write).
+    """
     for page in first:
-        if page.unit.page == 1:
-            yield from source.follow_up_units(page.unit.resource, page.total_pages, max_pages)
+        resource, number = (
+            (page.unit.resource, page.unit.page)
+            if isinstance(page, ReadyPage)
+            else (page.resource, page.page)
+        )
+        if number == 1:
+            yield from source.follow_up_units(resource, page.total_pages, max_pages)
 
 
 def with_cached(units: Iterable[WorkUnit], cache: RedisCache | None) -> Iterator[Job]:

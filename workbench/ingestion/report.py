@@ -72,6 +72,7 @@ class RunReport:
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     failed_pages: list[dict[str, Any]] = field(default_factory=list)
     spans: list[PageSpan] = field(default_factory=list)
+    #: Whether Redis answered the last unit's worker and, at the end, the runner.
     cache_available: bool = True
     #: False while running, and for good when the run was stopped by an exception.
     completed: bool = True
@@ -99,6 +100,9 @@ class RunReport:
             )
         if result.span is not None:
             self.spans.append(result.span)
+        # Workers elsewhere (a queue's) have caches of their own: the latest one to answer
+        # tells, with the runner's own at the end.
+        self.cache_available = result.cache_available
 
     def add_retries(self, retries: dict[str, int]) -> None:
         """Count retries by stage into the totals."""
