@@ -20,6 +20,7 @@ from typing import Any
 from workbench.errors import ConfigError
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
+from workbench.queue.options import QueueOptions
 from workbench.redaction import redact
 from workbench.validators import (
     Bool,
@@ -70,6 +71,14 @@ class Settings:
     use_cache = Bool(default=True)
     # Records and rejects per transaction (whole pages; a larger page alone), in every mode.
     batch_rows = PositiveInt(default=DEFAULT_BATCH_ROWS, max=1_000_000)
+    # The task queue (queue mode, workbench worker / enqueue / queue): its Redis (None: the
+    # cache's), visibility timeout, deliveries before a dead letter, heartbeat, task size.
+    queue_url = RedisUrl(optional=True)
+    queue_idle_s = BoundedFloat(0.05, 86_400, default=30.0)
+    queue_max_deliveries = PositiveInt(default=5, max=100)
+    queue_heartbeat_s = BoundedFloat(0.01, 3_600, default=2.0)
+    queue_task_pages = OptionalPositiveInt()  # None: a write batch's worth, spread over workers
+    queue_retention_s = PositiveInt(default=7 * 24 * 3600)
     log_format = Choice("json", "text", default="text")
     log_level = Choice("DEBUG", "INFO", "WARNING", "ERROR", default="INFO")
 
@@ -116,6 +125,17 @@ class Settings:
         if unknown:
             known = ", ".join(cls.fields())
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings: {known}")
+
+    def queue_options(self, url: str | None = None) -> QueueOptions:
+        """Return the queue's options; ``url`` stands in when ``queue_url`` is not set."""
+        return QueueOptions(
+            url=self.queue_url or url,
+            idle_s=self.queue_idle_s,
+            max_deliveries=self.queue_max_deliveries,
+            heartbeat_s=self.queue_heartbeat_s,
+            task_pages=self.queue_task_pages,
+            retention_s=self.queue_retention_s,
+        )
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with ``changes`` applied (here ``None`` really means None)."""

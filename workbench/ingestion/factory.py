@@ -35,6 +35,7 @@ def build_ingestor(
         cache_ttl_s=settings.cache_ttl_s,
         pool_size=POOL_SIZE,
         cache_namespace=cache_namespace,
+        queue=settings.queue_options(redis_url),
     )
     source = HttpApiSource(
         settings.base_url,
