@@ -18,6 +18,7 @@ from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES, Ingestor, RetryOptions
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.processing import Processor
+from workbench.queue.options import QueueOptions
 from workbench.services.valkey import ThrowawayValkey
 from workbench.sources.http_api import HttpApiSource
 
@@ -77,7 +78,7 @@ def page_requests(handle: ServerHandle) -> int:
 
 @pytest.fixture(params=tuple(MODES))
 def mode(request: pytest.FixtureRequest) -> str:
-    """Each of the four modes in turn."""
+    """Each mode in turn."""
     return str(request.param)
 
 
@@ -132,7 +133,8 @@ def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
     """A factory of ingestors on the test database, all closed after the test.
 
     ``build(mode, url, cache=True, redis_url=None, name="local", **options)`` reads the API
-    at ``url``; it uses the test Redis unless ``cache`` is False or another URL is given.
+    at ``url``; it caches in the test Redis unless ``cache`` is False or another URL is given
+    (the task queue is always on the test Redis).
     """
     made: list[Ingestor] = []
     test_redis = redis_url
@@ -147,7 +149,13 @@ def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
         **options: Any,
     ) -> Ingestor:
         source = HttpApiSource(url, page_size=PAGE_SIZE, timeout_s=2, name=name)
-        connections = Connections(postgres_dsn, (redis_url or test_redis) if cache else None)
+        # The queue (queue mode's broker) is always the test Redis: ``cache`` and ``redis_url``
+        # choose the cache, the Redis role a run may lose or go without.
+        connections = Connections(
+            postgres_dsn,
+            (redis_url or test_redis) if cache else None,
+            queue=QueueOptions(url=test_redis),
+        )
         options = {
             "resources": RESOURCES,
             "concurrency": 4,

@@ -10,13 +10,15 @@ from __future__ import annotations
 from workbench.ingestion.async_ingestor import AsyncIngestor
 from workbench.ingestion.base import Ingestor
 from workbench.ingestion.multiprocess_ingestor import MultiprocessIngestor
+from workbench.ingestion.queue_ingestor import QueueIngestor
 from workbench.ingestion.sync_ingestor import SyncIngestor
 from workbench.ingestion.threaded_ingestor import ThreadedIngestor
 
 __all__ = ["ALIASES", "MODES", "ingestor_class", "resolve"]
 
 MODES: dict[str, type[Ingestor]] = {
-    cls.mode: cls for cls in (SyncIngestor, ThreadedIngestor, MultiprocessIngestor, AsyncIngestor)
+    cls.mode: cls
+    for cls in (SyncIngestor, ThreadedIngestor, MultiprocessIngestor, AsyncIngestor, QueueIngestor)
 }
 
 #: Other names accepted for a mode. ``multi`` is the seed's name for multiprocess
