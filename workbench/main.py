@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from workbench.errors import ConfigError, ServiceError
+from workbench.errors import ConfigError, WorkbenchError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "workbench.commands.source",
     "workbench.commands.lab",
     "workbench.commands.ingest",
+    "workbench.commands.enqueue",
+    "workbench.commands.worker",
+    "workbench.commands.queue",
     "workbench.commands.bench",
 )
 
@@ -58,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ServiceError as exc:
+    except WorkbenchError as exc:  # a service, the queue, a source: one line, no traceback
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

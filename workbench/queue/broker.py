@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from workbench.error_mapping import map_redis_errors
-from workbench.errors import UnknownJobError
+from workbench.errors import ConfigError, UnknownJobError
 from workbench.queue import groups
 from workbench.queue.groups import Delivery
 from workbench.queue.keys import GROUP, QueueKeys
@@ -75,6 +75,9 @@ class Broker:
         ``public``: served by any ``workbench worker``; a run's own job is not (its local
         workers serve it).
         """
+        with map_redis_errors():
+            if self.client.exists(self.keys.job(job)):
+                raise ConfigError(f"job {job!r} already exists on the queue: choose another id")
         now = time.time()
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(
@@ -109,6 +112,13 @@ class Broker:
         if not found:
             raise UnknownJobError(f"no job {job!r} on the queue (never made, or expired)")
         return dict(found)
+
+    def recent_jobs(self, limit: int) -> list[str]:
+        """Return the ``limit`` most recent jobs whose record has not expired, newest first."""
+        with map_redis_errors():
+            jobs = self.client.zrevrange(self.keys.jobs, 0, max(0, limit - 1))
+            alive = [bool(self.client.exists(self.keys.job(job))) for job in jobs]
+        return [job for job, there in zip(jobs, alive, strict=True) if there]
 
     def active_jobs(self) -> list[str]:
         """Return the jobs ``workbench worker`` processes serve."""

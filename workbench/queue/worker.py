@@ -103,7 +103,7 @@ class QueueWorker:
                     self.current = delivery
                     self.handle(delivery)
                     self.current = None
-                elif self.until_empty and not self.held and not self.jobs(fresh=True):
+                elif self.until_empty and not self.held and self._nothing_left():
                     break
         finally:
             self.stop.set()
@@ -119,6 +119,12 @@ class QueueWorker:
         if fresh or time.monotonic() - read_at > self.options.block_s:
             self._jobs = (time.monotonic(), self.broker.active_jobs())
         return self._jobs[1]
+
+    def _nothing_left(self) -> bool:
+        """Tell whether every job served has ended (no active job, or the fixed ones done)."""
+        if self.fixed_jobs is None:
+            return not self.jobs(fresh=True)
+        return all(self.broker.spec(job).get("status") != "running" for job in self.fixed_jobs)
 
     def _next(self) -> Delivery | None:
         """Return the next task to run, or None after waiting a while for one."""
