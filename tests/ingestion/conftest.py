@@ -5,25 +5,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from workbench.db.connections import Connections
-from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES, Ingestor, RetryOptions
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
-from workbench.processing import Processor
 from workbench.queue.options import QueueOptions
 from workbench.services.valkey import ThrowawayValkey
 from workbench.sources.http_api import HttpApiSource
 
 RESOURCES = ("posts", "comments")
-PAGE_SIZE = 10
+PAGE_SIZE = 10  # as in Expected (tests/conftest.py)
 #: Half of JSONPlaceholder: 50 posts and 250 comments, 30 pages of 10 in all.
 SCALE = 0.5
 SEED = 1
@@ -32,43 +28,6 @@ SOURCE_NAME = "local"
 FAST_RETRIES = RetryOptions(attempts=8, base=0.001, cap=0.01)
 
 BuildIngestor = Callable[..., Ingestor]
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What one complete ingestion of an API must store and report."""
-
-    #: Records per resource, as the API announces them in ``X-Total-Count``.
-    totals: dict[str, int]
-    #: external_id -> checksum per resource, from processing the served records ourselves.
-    checksums: dict[str, dict[str, str]]
-
-    @classmethod
-    def of(cls, handle: ServerHandle) -> Expected:
-        """Ask the API for its totals and checksum the records its data set serves."""
-        totals, checksums = {}, {}
-        for resource in RESOURCES:
-            response = requests.get(f"{handle.url}/{resource}?_page=1&_limit=1", timeout=10)
-            totals[resource] = int(response.headers["X-Total-Count"])
-            records = handle.dataset.slice(resource, 0, totals[resource])
-            batch = Processor(resource).process_many(records)
-            checksums[resource] = {r.external_id: r.checksum for r in batch.records}
-        return cls(totals, checksums)
-
-    @property
-    def records(self) -> int:
-        """Return the number of records of all resources."""
-        return sum(self.totals.values())
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages of ``PAGE_SIZE`` of all resources."""
-        return sum(-(-total // PAGE_SIZE) for total in self.totals.values())
-
-
-def stored_checksums(store: PostgresStore, source: str = SOURCE_NAME) -> dict[str, dict[str, str]]:
-    """Return external_id -> checksum of every stored record of ``source``, per resource."""
-    return {resource: store.checksums(source, resource) for resource in RESOURCES}
 
 
 def page_requests(handle: ServerHandle) -> int:
@@ -90,9 +49,9 @@ def running_api() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture(scope="module")
-def expected(running_api: ServerHandle) -> Expected:
-    """What ingesting the module's API must store."""
-    return Expected.of(running_api)
+def expected(running_api: ServerHandle, expected_of: Callable[[ServerHandle], Any]) -> Any:
+    """What ingesting the module's API must store (``Expected``, tests/conftest.py)."""
+    return expected_of(running_api)
 
 
 @pytest.fixture
@@ -108,18 +67,6 @@ def changed_api() -> Iterator[ServerHandle]:
     """A second API like the module's but with another seed: records' contents differ."""
     with serve_in_thread(seed=SEED + 1, scale=SCALE) as handle:
         yield handle
-
-
-@pytest.fixture
-def expected_of() -> Callable[[ServerHandle], Expected]:
-    """``Expected.of``: what ingesting another API must store."""
-    return Expected.of
-
-
-@pytest.fixture
-def stored() -> Callable[..., dict[str, dict[str, str]]]:
-    """``stored(store, source="local")``: the stored checksums per resource."""
-    return stored_checksums
 
 
 @pytest.fixture

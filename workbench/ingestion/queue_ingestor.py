@@ -12,10 +12,13 @@ Postgres and the source (``workbench enqueue``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from workbench.ingestion.base import Ingestor, Job
 from workbench.ingestion.report import UnitResult
-from workbench.queue.local import LocalQueue
+
+if TYPE_CHECKING:
+    from workbench.queue.local import LocalQueue
 
 
 class QueueIngestor(Ingestor):
@@ -25,6 +28,8 @@ class QueueIngestor(Ingestor):
 
     def executor(self) -> LocalQueue:
         """Open the run's job and start its workers, once for the first pages and the rest."""
+        from workbench.queue.local import LocalQueue  # the queue builds on ingestion: no cycle
+
         return LocalQueue(self)
 
     def schedule(self, jobs: Iterable[Job]) -> Iterator[UnitResult]:
