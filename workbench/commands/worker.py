@@ -37,7 +37,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     worker = QueueWorker(broker, pipeline, name=name, jobs=args.job, until_empty=args.until_empty)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.stop.set())
+        signal.signal(signum, lambda *_: worker.request_stop())
     print(f"workbench worker {name}: serving {', '.join(args.job or ['every active job'])}",
           file=sys.stderr, flush=True)  # fmt: skip
     try:

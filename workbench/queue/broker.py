@@ -166,6 +166,17 @@ class Broker:
             with map_redis_errors():
                 self._touch(keys=[delivery.stream], args=[GROUP, consumer, delivery.id])
 
+    def held(self, consumer: str, job: str) -> list[Delivery]:
+        """Return the tasks of ``job`` that ``consumer`` holds (delivered, not acknowledged)."""
+        stream = self.keys.tasks(job)
+        with map_redis_errors():
+            pending = self.client.xpending_range(
+                stream, GROUP, "-", "+", 1000, consumername=consumer
+            )
+        return [
+            Delivery(stream, str(p["message_id"]), {}, int(p["times_delivered"])) for p in pending
+        ]
+
     def give_back(self, consumer: str, deliveries: Sequence[Delivery]) -> None:
         """Hand tasks back, claimable at once by any worker, this delivery uncounted."""
         groups.give_back(self.client, GROUP, consumer, deliveries, self.options.idle_ms)

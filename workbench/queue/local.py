@@ -68,7 +68,7 @@ def serve_job(
     pipeline = TaskPipeline(ingestor, name)
     broker = ingestor.connections.broker()
     worker = QueueWorker(broker, lambda _: pipeline, name=name, jobs=[job])
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     try:
         worker.run()
     finally:

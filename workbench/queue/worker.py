@@ -38,12 +38,16 @@ from workbench.queue.codec import decode_units, encode_results, encode_units
 from workbench.queue.groups import Delivery
 from workbench.queue.pipeline import TaskPipeline
 
-__all__ = ["QueueWorker", "default_name", "totals"]
+__all__ = ["QueueWorker", "Stopping", "default_name", "totals"]
 
 log = logging.getLogger("workbench.queue")
 
 #: Counters of a job that each settled task adds its pages' totals to.
 _TOTALS = ("fetched", "inserted", "updated", "unchanged", "rejected")
+
+
+class Stopping(BaseException):
+    """Raised by a stop signal into a worker blocked waiting for tasks (not an error)."""
 
 
 def default_name() -> str:
@@ -86,6 +90,8 @@ class QueueWorker:
         self.current: Delivery | None = None
         self.held: deque[Delivery] = deque()
         self._jobs: tuple[float, list[str]] = (-1.0, [])
+        self._finished: set[str] = set()
+        self._waiting = False
         self._swept = 0.0
         self._resumed = False
 
@@ -98,6 +104,8 @@ class QueueWorker:
         heartbeat.start()
         try:
             while not self.stop.is_set():
+                if self.until_empty and self.fixed_jobs and self._finished >= set(self.fixed_jobs):
+                    break  # this worker settled the last task of every job it serves
                 delivery = self._next()
                 if delivery is not None:
                     self.current = delivery
@@ -142,7 +150,13 @@ class QueueWorker:
                 self._swept = time.monotonic()
                 self.held.extend(self._claim(jobs))
             if not self.held:
-                self.held.extend(self.broker.read(self.name, jobs))
+                self._waiting = True  # a stop signal may interrupt this read: see request_stop
+                try:
+                    self.held.extend(self.broker.read(self.name, jobs))
+                finally:
+                    self._waiting = False
+        except Stopping:
+            return None  # whatever the read got is still ours: _leave gives it back
         except StreamGoneError:
             self._jobs = (-1.0, [])  # a job ended under us: read the active set again
         except CacheUnavailableError as exc:
@@ -233,6 +247,7 @@ class QueueWorker:
 
     def finished(self, job: str, pipeline: TaskPipeline | None) -> None:
         """Retire a job this worker completed; record its run when its enqueuer started one."""
+        self._finished.add(job)
         self.broker.retire(job)
         spec = self.broker.spec(job)
         log.info("job %s finished: %s", job, spec.get("status"))
@@ -243,6 +258,18 @@ class QueueWorker:
             pipeline.ingestor.store.finish_run(job, status, job_summary(spec))
 
     # --- heartbeat and exit -----------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Stop after the task in hand; a read blocked waiting for one is cut short.
+
+        Call it from a signal handler (the main thread): it raises ``Stopping`` into a
+        blocking read, so a worker with nothing to do exits at once instead of after its
+        read's timeout.
+        """
+        self.stop.set()
+        if self._waiting:
+            self._waiting = False
+            raise Stopping
 
     def _beat(self, state: str) -> None:
         """Record this worker in the registry and keep the tasks it holds from being claimed."""
@@ -264,11 +291,11 @@ class QueueWorker:
                 log.warning("heartbeat failed: %s", exc)
 
     def _leave(self) -> None:
-        """Give back the tasks read but not started, and leave the registry."""
+        """Give back every task this worker still holds, and leave the registry."""
         try:
-            if self.held:
-                self.broker.give_back(self.name, list(self.held))
-                self.held.clear()
+            self.held.clear()
+            for job in self.jobs():
+                self.broker.give_back(self.name, self.broker.held(self.name, job))
             self.broker.leave(self.name)
         except WorkbenchError as exc:
             log.warning("could not leave the queue cleanly (claims will recover): %s", exc)
