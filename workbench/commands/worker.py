@@ -11,41 +11,25 @@ and exits 0. ``--until-empty`` exits once no job is left to serve.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from workbench.config import Settings
 from workbench.ingestion.factory import connections_for
 from workbench.logging_setup import configure_logging
-from workbench.queue.pipeline import TaskPipeline, pipeline_for_job
-from workbench.queue.worker import QueueWorker, default_name
+from workbench.queue.serve import serve
+from workbench.queue.worker import default_name
 
 
 def _worker(args: argparse.Namespace) -> int:
     """Run one worker until it is stopped."""
     settings = Settings.from_env(log_format=args.log_format)
     configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
-    connections = connections_for(settings)
-    broker = connections.broker()
     name = args.name or default_name()
-    pipelines: dict[str, TaskPipeline] = {}
-
-    def pipeline(job: str) -> TaskPipeline:
-        if job not in pipelines:  # a job's spec says what to read; this machine where to write
-            pipelines[job] = pipeline_for_job(broker.spec(job), connections, name)
-        return pipelines[job]
-
-    worker = QueueWorker(broker, pipeline, name=name, jobs=args.job, until_empty=args.until_empty)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: worker.request_stop())
     print(f"workbench worker {name}: serving {', '.join(args.job or ['every active job'])}",
           file=sys.stderr, flush=True)  # fmt: skip
-    try:
-        handled = worker.run()
-    finally:
-        for opened in pipelines.values():
-            opened.close()
-        broker.close()
+    handled = serve(
+        connections_for(settings), name=name, jobs=args.job, until_empty=args.until_empty
+    )
     print(f"workbench worker {name}: stopped after {handled} task(s)", file=sys.stderr)
     return 0
 

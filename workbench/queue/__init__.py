@@ -10,7 +10,8 @@ Redis'; workbench only decides what a task is and when it is done:
     scripts.py   the two Lua scripts: settle a task atomically, touch a held one
     broker.py    jobs: create, add tasks, deliver, settle, results, the worker registry
     pipeline.py  the stages every mode runs, for one task's units
-    worker.py    the worker loop (``workbench worker``)
+    worker.py    the worker loop
+    serve.py     a worker serving every job, here or in a process (``workbench worker``)
     local.py     a run's own job and local workers (``workbench ingest --mode queue``)
     jobs.py      enqueueing a job from the command line (``workbench enqueue``)
     status.py    what a job is doing, dead letters and retrying them (``workbench queue``)
