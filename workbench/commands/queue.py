@@ -62,7 +62,8 @@ def _status(args: argparse.Namespace) -> int:
             else:
                 for status in statuses:
                     print("\n".join(render(status, {}).splitlines()[:2]))
-                print("\n".join(render_workers(broker.workers())))
+                stale_s = 3 * broker.options.heartbeat_s
+                print("\n".join(render_workers(broker.workers(), stale_s=stale_s)))
             return 0
         if args.follow:
             status = follow_job(broker, args.job, progress=not args.no_progress)
@@ -71,7 +72,7 @@ def _status(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({**status.as_dict(), "workers": broker.workers()}, sort_keys=True))
         else:
-            print(render(status, broker.workers()))
+            print(render(status, broker.workers(), stale_s=3 * broker.options.heartbeat_s))
         return 1 if args.follow and status.status != "done" else 0
     finally:
         broker.close()

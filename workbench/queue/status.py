@@ -151,7 +151,9 @@ def follow(
         time.sleep(interval_s)
 
 
-def render(status: JobStatus, workers: Mapping[str, Mapping[str, Any]]) -> str:
+def render(
+    status: JobStatus, workers: Mapping[str, Mapping[str, Any]], *, stale_s: float = 10.0
+) -> str:
     """Return a job's status as a few lines of text, its workers' heartbeats included."""
     c, spec = status.counters, status.spec
     lines = [
@@ -180,12 +182,15 @@ def render(status: JobStatus, workers: Mapping[str, Mapping[str, Any]]) -> str:
             f"  {letter['id']} (task {letter['task']}, {letter['deliveries']} deliveries) "
             f"{letter['pages']}: {letter['error']}"
         )
-    lines += render_workers(workers)
+    lines += render_workers(workers, stale_s=stale_s)
     return "\n".join(lines)
 
 
-def render_workers(workers: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Return one line per registered worker: its state, task and last heartbeat."""
+def render_workers(workers: Mapping[str, Mapping[str, Any]], *, stale_s: float = 10.0) -> list[str]:
+    """Return one line per registered worker: its state, task and last heartbeat.
+
+    A worker silent for more than ``stale_s`` is marked stale: killed, or cut off from Redis.
+    """
     lines = ["workers:" if workers else "workers: none registered"]
     now = time.time()
     for name, info in workers.items():
@@ -194,5 +199,6 @@ def render_workers(workers: Mapping[str, Mapping[str, Any]]) -> list[str]:
         lines.append(
             f"  {name}: {info.get('state', '?')}{doing}, {info.get('handled', 0)} tasks, "
             f"last heartbeat {age:.1f} s ago"
+            + (" (stale: stopped or cut off?)" if age > stale_s else "")
         )
     return lines
