@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -149,6 +150,12 @@ def redis_url(services: Services, test_redis_db: int) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture
+def cli_env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
+    """The environment of a ``workbench`` command run by a test: its database and Redis."""
+    return {**os.environ, "WORKBENCH_POSTGRES_DSN": postgres_dsn, "WORKBENCH_REDIS_URL": redis_url}
 
 
 @pytest.fixture(scope="session")

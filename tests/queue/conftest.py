@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
+from workbench.local_api import ServerHandle
 from workbench.queue.broker import Broker
 from workbench.queue.keys import GROUP
 from workbench.queue.options import QueueOptions
@@ -26,31 +25,17 @@ QUEUE = {"idle_s": 1.0, "heartbeat_s": 0.2, "max_deliveries": 3}
 TIMEOUT_S = 60.0
 
 
-@pytest.fixture(scope="module")
-def running_api() -> Iterator[ServerHandle]:
-    """One local API per module: 50 posts and 250 comments."""
-    with serve_in_thread(seed=1, scale=0.5) as handle:
-        yield handle
+@pytest.fixture
+def api(source: ServerHandle) -> ServerHandle:
+    """The shared local API (tests/conftest.py: 100 posts, 500 comments), no faults."""
+    return source
 
 
 @pytest.fixture
-def api(running_api: ServerHandle) -> ServerHandle:
-    """The module's API with no faults and zeroed counters."""
-    running_api.set_faults(FaultConfig())
-    running_api.reset_stats()
-    return running_api
-
-
-@pytest.fixture
-def queue_env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
+def queue_env(cli_env: dict[str, str]) -> dict[str, str]:
     """The environment of every command a test runs: its database, its Redis, fast timings."""
-    return {
-        **os.environ,
-        "WORKBENCH_POSTGRES_DSN": postgres_dsn,
-        "WORKBENCH_REDIS_URL": redis_url,
-        "WORKBENCH_RETRY_ATTEMPTS": "2",
-        **{f"WORKBENCH_QUEUE_{name.upper()}": str(value) for name, value in QUEUE.items()},
-    }
+    timings = {f"WORKBENCH_QUEUE_{name.upper()}": str(value) for name, value in QUEUE.items()}
+    return {**cli_env, "WORKBENCH_RETRY_ATTEMPTS": "2", **timings}
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ class TestStartWorker:
                 process.join(60)
             ingestor.close()
         assert [process.exitcode for process in processes] == [0, 0]
-        assert (status.status, job.pages, job.tasks) == ("done", 30, 10)
+        assert (status.status, job.pages, job.tasks) == ("done", 60, 20)
         assert set(queue.broker.workers()) == set()  # both left the registry
         with PostgresStore(postgres_dsn) as store:
             assert stored(store) == expected_of(api).checksums

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import redis
 
 from workbench.db.connections import Connections
 from workbench.db.postgres import PostgresStore
-from workbench.local_api import Dataset, ServerHandle, serve_in_thread
+from workbench.local_api import Dataset, ServerHandle
 from workbench.services.common import wait_until
 from workbench.sources.producer import produce
 from workbench.sources.stream import StreamConsumer, StreamSource
 
 STREAM = "wb:src:test"
 TIMEOUT_S = 60.0
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[ServerHandle]:
-    """A local API: 50 posts and 250 comments."""
-    with serve_in_thread(seed=1, scale=0.5) as handle:
-        yield handle
-
-
-@pytest.fixture
-def env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
-    """The environment of the commands: the test database and Redis."""
-    return {**os.environ, "WORKBENCH_POSTGRES_DSN": postgres_dsn, "WORKBENCH_REDIS_URL": redis_url}
 
 
 def command(*args: str) -> list[str]:
@@ -46,19 +30,19 @@ class TestConsumerKilled:
     """A consumer SIGKILLed while records flow, then restarted under the same name."""
 
     def test_it_resumes_where_it_acknowledged_and_loses_nothing(
-        self, api: ServerHandle, env: dict[str, str], postgres_dsn: str, redis_url: str,
-        expected_of: Any, stored: Any,
+        self, source: ServerHandle, cli_env: dict[str, str], postgres_dsn: str,
+        redis_url: str, expected_of: Any, stored: Any,
     ) -> None:  # fmt: skip
         """Every record lands once; the restart reads only what was not acknowledged."""
-        produce_ = ["produce", "--stream", STREAM, "--base-url", api.url, "--rate", "250"]
+        produce_ = ["produce", "--stream", STREAM, "--base-url", source.url, "--rate", "400"]
         consume = ["consume", "--stream", STREAM, "--consumer", "c1", "--count", "10"]
         consume += ["--resource", "posts,comments", "--source-name", "local"]
         client = redis.Redis.from_url(redis_url)
         store = PostgresStore(postgres_dsn)
         running = [
-            subprocess.Popen(command(*produce_, "--resource", "posts,comments"), env=env,
+            subprocess.Popen(command(*produce_, "--resource", "posts,comments"), env=cli_env,
                              stdout=subprocess.DEVNULL),
-            subprocess.Popen(command(*consume), env=env, stdout=subprocess.DEVNULL),
+            subprocess.Popen(command(*consume), env=cli_env, stdout=subprocess.DEVNULL),
         ]  # fmt: skip
         try:
             producer, consumer = running
@@ -69,7 +53,7 @@ class TestConsumerKilled:
             before = store.count("local")
             assert producer.wait(timeout=TIMEOUT_S) == 0
             done = subprocess.run(
-                command(*consume, "--until-empty"), env=env, capture_output=True, text=True,
+                command(*consume, "--until-empty"), env=cli_env, capture_output=True, text=True,
                 timeout=TIMEOUT_S,
             )  # fmt: skip
         finally:
@@ -79,7 +63,7 @@ class TestConsumerKilled:
                 process.wait(timeout=TIMEOUT_S)
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout.splitlines()[-1])
-        expected = expected_of(api)
+        expected = expected_of(source)
         assert 0 < before < expected.records
         assert expected.records - before <= report["fetched"] < expected.records
         assert store.count("local") == expected.records

@@ -14,7 +14,7 @@ from typing import Any
 
 from workbench.config import Settings
 from workbench.errors import ConfigError
-from workbench.ingestion import RunReport, UnitResult
+from workbench.ingestion import Ingestor, RunReport, UnitResult
 from workbench.ingestion.factory import build_ingestor
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.logging_setup import configure_logging
@@ -29,25 +29,30 @@ def _progress_bar(enabled: bool) -> Any:
     return tqdm(unit="page", desc="ingest", file=sys.stderr)
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    """Run one ingestion and print its report."""
-    overrides = {
-        "mode": args.mode,
+def ingestor_from_args(args: argparse.Namespace, **overrides: Any) -> Ingestor:
+    """Build the ingestor the source flags (``add_source_flags``) and ``overrides`` describe."""
+    values = {
         "base_url": args.base_url,
         "resources": args.resource,
         "page_size": args.page_size,
-        "concurrency": args.concurrency,
-        "workers": args.workers,
         "max_pages": args.max_pages,
         "batch_rows": args.batch_rows,
         "use_cache": False if args.no_cache else None,
         "log_format": args.log_format,
+        **overrides,
     }
-    settings = Settings.from_env(**overrides)
+    settings = Settings.from_env(**values)
     if args.cpu_cost < 0:
         raise ConfigError(f"--cpu-cost: expected an integer >= 0, got {args.cpu_cost}")
     configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
-    ingestor = build_ingestor(settings, source_name=args.source_name, cpu_cost=args.cpu_cost)
+    return build_ingestor(settings, source_name=args.source_name, cpu_cost=args.cpu_cost)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """Run one ingestion and print its report."""
+    ingestor = ingestor_from_args(
+        args, mode=args.mode, concurrency=args.concurrency, workers=args.workers
+    )
     bar = _progress_bar(not args.no_progress)
 
     def progress(result: UnitResult) -> None:
@@ -60,10 +65,10 @@ def _ingest(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         ingestor.close()
-    return _finish(report)
+    return finish(report)
 
 
-def _finish(report: RunReport) -> int:
+def finish(report: RunReport) -> int:
     """Print the failure summary (stderr) and the report (last stdout line); pick the status."""
     if not report.ok:
         print(f"workbench: {report.failure_summary()}", file=sys.stderr)
@@ -81,11 +86,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="MODE",
         help=f"how pages are scheduled: {', '.join(MODES)} (sync; also {aliases})",
     )
+    parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
+    parser.add_argument(
+        "--workers", type=int, help="processes in multiprocess mode, workers in queue mode (CPUs)"
+    )
+    add_source_flags(parser)
+    parser.set_defaults(handler=_ingest)
+
+
+def add_source_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags saying what to read and how to write it (``ingest`` and ``enqueue``)."""
     parser.add_argument("--base-url", help="the API's base URL (the real JSONPlaceholder)")
     parser.add_argument("--resource", help="comma-separated resources, ingested in parallel")
     parser.add_argument("--page-size", type=int, help="records per page (100)")
-    parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
-    parser.add_argument("--workers", type=int, help="processes in multiprocess mode (CPUs)")
     parser.add_argument("--max-pages", type=int, help="stop after this many pages per resource")
     parser.add_argument(
         "--batch-rows",
@@ -97,4 +110,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--source-name", help="name stored with the records (from the URL)")
     parser.add_argument("--cpu-cost", type=int, default=0, help="extra CPU work per record (0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(handler=_ingest)

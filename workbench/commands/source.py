@@ -21,6 +21,7 @@ import socket
 import sys
 from typing import Any
 
+from workbench.commands.ingest import finish
 from workbench.config import Settings
 from workbench.errors import ConfigError
 from workbench.ingestion.factory import connections_for
@@ -119,10 +120,7 @@ def _consume(args: argparse.Namespace) -> int:
         report = consumer.run(until_empty=args.until_empty)
     finally:
         consumer.close()
-    if not report.ok:
-        print(f"workbench: {report.failure_summary()}", file=sys.stderr)
-    print(json.dumps(report.summary(), sort_keys=True), flush=True)
-    return 0 if report.ok else 1
+    return finish(report)
 
 
 def _register_stream_actions(actions: argparse._SubParsersAction) -> None:
