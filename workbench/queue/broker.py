@@ -86,6 +86,7 @@ class Broker:
             | dict.fromkeys(COUNTERS, 0),
         )
         pipe.zadd(self.keys.jobs, {job: now})
+        pipe.zremrangebyscore(self.keys.jobs, "-inf", now - self.options.retention_s)  # expired
         if public:
             pipe.sadd(self.keys.active, job)
         self._run(pipe)

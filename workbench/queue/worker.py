@@ -109,7 +109,11 @@ class QueueWorker:
                 delivery = self._next()
                 if delivery is not None:
                     self.current = delivery
-                    self.handle(delivery)
+                    try:
+                        self.handle(delivery)
+                    except CacheUnavailableError as exc:  # its ack failed: it stays pending
+                        log.warning("queue Redis unavailable settling a task, waiting: %s", exc)
+                        self.stop.wait(self.options.block_s)
                     self.current = None
                 elif self.until_empty and not self.held and self._nothing_left():
                     break
