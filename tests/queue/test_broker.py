@@ -47,9 +47,9 @@ class TestSettle:
         first, second = broker.read("a", ["j1"], block=False) + broker.read(
             "b", ["j1"], block=False
         )
-        assert broker.settle(first, "done", counters={"pages": 1}) == 1
-        assert broker.settle(first, "done", counters={"pages": 1}) == 0
-        assert broker.settle(second, "done", counters={"pages": 1}) == 2
+        assert broker.settle(first, "done", counters={"pages": 1}) == (1, [])
+        assert broker.settle(first, "done", counters={"pages": 1}) == (0, [])
+        assert broker.settle(second, "done", counters={"pages": 1}) == (2, [])
         spec = broker.spec("j1")
         assert (spec["status"], spec["done"], spec["pages"]) == ("done", "2", "2")
         assert broker.client.xlen(broker.keys.tasks("j1")) == 0  # trimmed once done
@@ -57,6 +57,24 @@ class TestSettle:
         reports = broker.results("j1", "0-0", block_ms=10)
         assert [fields["task"] for _, fields in reports] == [first.id, second.id]
         assert decode_results(reports[0][1]["results"]) == []
+
+    def test_settling_can_take_the_next_task_in_the_same_round_trip(
+        self, broker: Broker, round_trips: Any
+    ) -> None:
+        """With then_read, one round trip acknowledges a task and delivers the next one."""
+        new_job(broker, tasks=3)
+        [first] = broker.read("a", ["j1"], block=False)
+        round_trips.reset()
+        state, taken = broker.settle(first, "done", then_read=("a", ["j1"]))
+        assert (state, len(taken), round_trips.count) == (1, 1, 1)
+        assert taken[0].id != first.id and taken[0].deliveries == 1
+
+    def test_a_server_that_lost_its_scripts_gets_them_again(self, broker: Broker) -> None:
+        """After SCRIPT FLUSH (a restarted Redis), settling loads the script and goes on."""
+        new_job(broker, tasks=2)
+        [task] = broker.read("a", ["j1"], block=False)
+        broker.client.script_flush()
+        assert broker.settle(task, "done")[0] == 1
 
     def test_a_failed_task_leaves_its_pages_in_the_dead_letters(self, broker: Broker) -> None:
         """Settled as failed, the job ends failed with a dead letter naming the failed units."""

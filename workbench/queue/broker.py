@@ -102,10 +102,6 @@ class Broker:
         pipe.hincrby(self.keys.job(job), "tasks", len(tasks))
         return [str(id_) for id_ in self._run(pipe)[:-1]]
 
-    def seal(self, job: str) -> bool:
-        """Say no more tasks will come; return True when that completed the job."""
-        return self._script(job, "", "seal") == 2
-
     def spec(self, job: str) -> dict[str, str]:
         """Return a job's hash: spec, status and counters (``UnknownJobError`` if none)."""
         with map_redis_errors():
@@ -207,26 +203,48 @@ class Broker:
         counters: Mapping[str, int] | None = None,
         dead_fields: str = "",
         error: str = "",
-    ) -> int:
+        then_read: tuple[str, Sequence[str]] | None = None,
+    ) -> tuple[int, list[Delivery]]:
         """Settle a task: 0 when another worker already had, 1 settled, 2 its job is done.
 
         ``outcome`` is done, failed (some pages failed: ``dead_fields`` holds them) or dead
-        (the whole task, after too many deliveries).
+        (the whole task, after too many deliveries). ``then_read=(consumer, jobs)`` also takes
+        the consumer's next tasks, if any are waiting, in the same round trip (no wait).
         """
         extra = [item for pair in (counters or {}).items() for item in pair]
         job = self.keys.job_of(delivery.stream)
-        args = [results, dead_fields, error, str(delivery.deliveries), *extra]
-        return self._script(job, delivery.id, outcome, *args)
-
-    def _script(self, job: str, id_: str, outcome: str, *args: Any) -> int:
-        """Run the settle script for one job (``args``: results, dead letter, counters)."""
-        results, dead_fields, error, deliveries, *counters = args or ("", "", "", "0")
         argv = [
-            GROUP, id_, outcome, results, f"{time.time():.3f}", self.options.retention_s,
-            dead_fields, error, deliveries, *counters,
+            GROUP, delivery.id, outcome, results, f"{time.time():.3f}", self.options.retention_s,
+            dead_fields, error, str(delivery.deliveries), *extra,
         ]  # fmt: skip
+        keys = self.keys.of_job(job)
+        for attempt in (1, 2):
+            pipe = self.client.pipeline(transaction=False)
+            # EVALSHA itself: a Script object in a pipeline asks SCRIPT EXISTS first, a trip more.
+            pipe.evalsha(self._settle.sha, len(keys), *keys, *argv)
+            if then_read is not None:
+                consumer, jobs = then_read
+                streams = dict.fromkeys((self.keys.tasks(j) for j in jobs), ">")
+                pipe.xreadgroup(GROUP, consumer, streams, count=1)
+            with map_redis_errors():
+                replies = pipe.execute(raise_on_error=False)
+            if attempt == 1 and isinstance(replies[0], redis.exceptions.NoScriptError):
+                with map_redis_errors():  # the server lost its scripts (a restart): load it
+                    self.client.script_load(SETTLE)
+                continue
+            break
+        if isinstance(replies[0], Exception):
+            with map_redis_errors():
+                raise replies[0]
+        # A failed read (a job gone meanwhile) is only a missed shortcut: the loop reads again.
+        taken = [] if len(replies) < 2 or isinstance(replies[1], Exception) else replies[1]
+        return int(replies[0]), groups.deliveries(taken)
+
+    def seal(self, job: str) -> bool:
+        """Say no more tasks will come; return True when that completed the job."""
+        argv = [GROUP, "", "seal", "", f"{time.time():.3f}", self.options.retention_s, "", "", "0"]
         with map_redis_errors():
-            return int(self._settle(keys=self.keys.of_job(job), args=argv))
+            return int(self._settle(keys=self.keys.of_job(job), args=argv)) == 2
 
     # --- results and workers ------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import redis
 from workbench.error_mapping import map_redis_errors
 from workbench.errors import StreamGoneError
 
-__all__ = ["Delivery", "ack", "claim_idle", "ensure_group", "give_back", "read"]
+__all__ = ["Delivery", "ack", "claim_idle", "deliveries", "ensure_group", "give_back", "read"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,11 @@ def read(
         if _gone(exc):
             raise StreamGoneError(f"a stream or group is gone: {exc}") from exc
         raise
+    return deliveries(replies)
+
+
+def deliveries(replies: Any) -> list[Delivery]:
+    """Return the entries of an XREADGROUP reply (as read, or from a pipeline)."""
     return [
         Delivery(_text(stream), _text(id_), _fields(fields))
         for stream, entries in replies or []

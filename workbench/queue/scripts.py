@@ -6,6 +6,9 @@ nothing done (the task is still pending and will be claimed) or everything. Its 
 also decides which of two workers that both ran a task (a slow one, and the one that claimed
 it) reports it: only the first acknowledgement counts, so results are never doubled.
 
+The broker sends ``SETTLE`` as a bare ``EVALSHA`` pipelined with the ``XREADGROUP`` that
+takes the worker's next task, so a busy worker pays one round trip per task.
+
 ``TOUCH`` is a worker's heartbeat on its task: it resets the idle time of the entries the
 worker still owns (``XCLAIM ... JUSTID`` keeps the delivery count), so a long task is not
 claimed from a live worker. It checks ownership first: an entry already claimed by another

@@ -150,7 +150,7 @@ class QueueWorker:
             if not self._resumed:  # a restarted worker of the same name resumes its tasks
                 self._resumed = True
                 self.held.extend(self.broker.read(self.name, jobs, own=True))
-            if not self.held and time.monotonic() - self._swept > self.options.idle_s / 4:
+            if not self.held and self._sweep_due():
                 self._swept = time.monotonic()
                 self.held.extend(self._claim(jobs))
             if not self.held:
@@ -167,6 +167,10 @@ class QueueWorker:
             log.warning("queue Redis unavailable, waiting: %s", exc)
             self.stop.wait(self.options.block_s)
         return self.held.popleft() if self.held else None
+
+    def _sweep_due(self) -> bool:
+        """Tell whether to look for tasks idle past the timeout (every quarter of it)."""
+        return time.monotonic() - self._swept > self.options.idle_s / 4
 
     def _claim(self, jobs: Sequence[str]) -> list[Delivery]:
         """Claim a task idle past the timeout from each job; dead-letter those tried too often."""
@@ -199,14 +203,17 @@ class QueueWorker:
                 return
             failed = {r.url for r in results if r.error is not None}
             dead = [unit for unit in units if unit.ref in failed]
-            state = self.broker.settle(
+            more = not self.held and not self.stop.is_set() and not self._sweep_due()
+            state, taken = self.broker.settle(
                 delivery,
                 "failed" if dead else "done",
                 results=encode_results(results),
                 counters=totals(results),
                 dead_fields=json.dumps(encode_units(dead)) if dead else "",
                 error=next((r.error for r in results if r.error), None) or "",
+                then_read=(self.name, self.jobs()) if more else None,  # one trip, not two
             )
+        self.held.extend(taken)
         self.handled += 1
         if state == 2:
             self.finished(job, pipeline)
@@ -238,7 +245,7 @@ class QueueWorker:
             results = [writer.fail(ReadyPage.begin(u, self.name, 0.0), reason) for u in units]
         except WorkbenchError:
             pass  # a poison task names no pages, or its job cannot be built: the letter says why
-        state = self.broker.settle(
+        state, _ = self.broker.settle(
             delivery,
             "dead",
             results=encode_results(results),
