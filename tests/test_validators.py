@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from workbench.address_validators import PostgresDsn, RedisUrl, Url
 from workbench.errors import ConfigError
 from workbench.validators import (
     Bool,
@@ -12,10 +13,7 @@ from workbench.validators import (
     Choice,
     OptionalPositiveInt,
     PositiveInt,
-    PostgresDsn,
-    RedisUrl,
     Subset,
-    Url,
     Validated,
 )
 

@@ -17,9 +17,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from workbench.address_validators import PostgresDsn, RedisUrl, Url
 from workbench.errors import ConfigError
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
+from workbench.queue.options import QueueOptions
 from workbench.redaction import redact
 from workbench.sources.http_api import DEFAULT_MAX_PAGE_BYTES
 from workbench.validators import (
@@ -29,10 +31,7 @@ from workbench.validators import (
     Names,
     OptionalPositiveInt,
     PositiveInt,
-    PostgresDsn,
-    RedisUrl,
     Subset,
-    Url,
     Validated,
     declared,
 )
@@ -79,6 +78,14 @@ class Settings:
     write_connections = OptionalPositiveInt(max=32)
     # A run's row beats this often; silent for 4 beats, the next run marks it abandoned.
     heartbeat_s = BoundedFloat(0.1, 3600, default=5.0)
+    # The task queue (queue mode, workbench worker / enqueue / queue): its Redis (None: the
+    # cache's), visibility timeout, deliveries before a dead letter, heartbeat, task size.
+    queue_url = RedisUrl(optional=True)
+    queue_idle_s = BoundedFloat(0.05, 86_400, default=30.0)
+    queue_max_deliveries = PositiveInt(default=5, max=100)
+    queue_heartbeat_s = BoundedFloat(0.01, 3_600, default=2.0)
+    queue_task_pages = OptionalPositiveInt()  # None: a write batch's worth, spread over workers
+    queue_retention_s = PositiveInt(default=7 * 24 * 3600)
     log_format = Choice("json", "text", default="text")
     log_level = Choice("DEBUG", "INFO", "WARNING", "ERROR", default="INFO")
 
@@ -122,6 +129,17 @@ class Settings:
         if unknown:
             known = ", ".join(cls.fields())
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known settings: {known}")
+
+    def queue_options(self, url: str | None = None) -> QueueOptions:
+        """Return the queue's options; ``url`` stands in when ``queue_url`` is not set."""
+        return QueueOptions(
+            url=self.queue_url or url,
+            idle_s=self.queue_idle_s,
+            max_deliveries=self.queue_max_deliveries,
+            heartbeat_s=self.queue_heartbeat_s,
+            task_pages=self.queue_task_pages,
+            retention_s=self.queue_retention_s,
+        )
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with ``changes`` applied (here ``None`` really means None)."""

@@ -23,9 +23,13 @@ Each concrete error belongs to a *category* (where it happened) and to exactly o
     ├── StorageError                    Postgres
     │   ├── StorageUnavailableError     connection lost or refused   [transient]
     │   └── StorageDataError            the database refused the data [permanent]
-    ├── CacheError                      Redis
+    ├── CacheError                      Redis, as a cache or as the task queue's broker
     │   ├── CacheUnavailableError       connection lost or refused   [transient]
     │   └── CacheDataError              the server refused the command [permanent]
+    ├── QueueError                      the task queue (workbench.queue), beyond Redis' own errors
+    │   ├── TaskFormatError             a task that cannot be decoded [permanent]
+    │   ├── StreamGoneError             a stream or its group is gone [permanent]
+    │   └── UnknownJobError             no such job (also a ConfigError) [permanent]
     ├── ConfigError                     a bad setting, flag or DSN   [permanent]
     └── ServiceError                    an embedded server would not start or stop [permanent]
 
@@ -45,6 +49,7 @@ __all__ = [
     "MalformedPayloadError",
     "PayloadTooLargeError",
     "PermanentError",
+    "QueueError",
     "RateLimitedError",
     "RedirectRefusedError",
     "ServerError",
@@ -55,8 +60,11 @@ __all__ = [
     "StorageDataError",
     "StorageError",
     "StorageUnavailableError",
+    "StreamGoneError",
+    "TaskFormatError",
     "TransientError",
     "UnexpectedPayloadError",
+    "UnknownJobError",
     "ValidationError",
     "WorkbenchError",
     "is_transient",
@@ -191,6 +199,21 @@ class CacheDataError(CacheError, PermanentError):
     """Redis refused the command (wrong type, out of memory, bad argument)."""
 
 
+# --- the task queue ---------------------------------------------------------------------
+
+
+class QueueError(WorkbenchError):
+    """Something about the task queue's jobs and tasks (Redis' own errors are CacheErrors)."""
+
+
+class TaskFormatError(QueueError, PermanentError):
+    """A task on a stream cannot be decoded (a poison message): no attempt will read it."""
+
+
+class StreamGoneError(QueueError, PermanentError):
+    """A job's stream or its consumer group no longer exists (the job ended or was removed)."""
+
+
 # --- configuration and services -------------------------------------------------------
 
 
@@ -200,6 +223,10 @@ class ConfigError(PermanentError):
 
 class ServiceError(PermanentError):
     """An embedded server could not be started, reached or stopped."""
+
+
+class UnknownJobError(QueueError, ConfigError):
+    """No job of that id on the queue (finished long ago, or mistyped)."""
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "workbench.commands.source",
     "workbench.commands.lab",
     "workbench.commands.ingest",
+    "workbench.commands.enqueue",
+    "workbench.commands.worker",
+    "workbench.commands.queue",
     "workbench.commands.bench",
     "workbench.commands.exercises",
 )
@@ -65,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"workbench: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except WorkbenchError as exc:
+    except WorkbenchError as exc:  # a service, the queue, a source: one line, no traceback
         print(f"workbench: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, urlsplit
 
 from workbench.errors import ConfigError
 from workbench.redaction import redact
@@ -22,10 +21,7 @@ __all__ = [
     "Names",
     "OptionalPositiveInt",
     "PositiveInt",
-    "PostgresDsn",
-    "RedisUrl",
     "Subset",
-    "Url",
     "Validated",
     "declared",
 ]
@@ -209,88 +205,6 @@ class Bool(Validated):
         raise self.fail(name, value)
 
 
-class _UriValidated(Validated):
-    """Shared parsing for URL-shaped settings: string, known scheme, valid port."""
-
-    schemes: tuple[str, ...] = ()
-
-    def split(self, name: str, value: Any) -> SplitResult:
-        """Parse ``value`` as a URL of one of ``schemes`` or raise the setting's error."""
-        if not isinstance(value, str):
-            raise self.fail(name, value)
-        try:
-            parts = urlsplit(value.strip())
-            parts.port  # noqa: B018 -- reading it is the check: a bad port raises ValueError
-        except ValueError:
-            raise self.fail(name, value) from None
-        if parts.scheme.lower() not in self.schemes:
-            raise self.fail(name, value)
-        return parts
-
-
-class Url(_UriValidated):
-    """An http or https URL with a host, stored without a trailing slash."""
-
-    schemes = ("http", "https")
-    expected = "an http:// or https:// URL with a host"
-
-    def validate(self, name: str, value: Any) -> str:
-        """Return the URL stripped of whitespace and of any trailing slash."""
-        if not self.split(name, value).hostname:
-            raise self.fail(name, value)
-        return value.strip().rstrip("/")
-
-
-class RedisUrl(_UriValidated):
-    """A redis://, rediss:// (TLS) or unix:// (socket path) URL."""
-
-    schemes = ("redis", "rediss", "unix")
-    expected = "a redis://host[:port][/db], rediss://... or unix:///path/to/socket URL"
-
-    def validate(self, name: str, value: Any) -> str:
-        """Require a host (TCP) or a socket path (unix) and a numeric database, if any."""
-        parts = self.split(name, value)
-        if parts.scheme.lower() == "unix":
-            valid = bool(parts.path)
-        else:
-            db = parts.path.strip("/")
-            valid = bool(parts.hostname) and (not db or db.isdigit())
-        if not valid:
-            raise self.fail(name, value)
-        return value.strip()
-
-
-class PostgresDsn(Validated):
-    """A libpq connection string: a postgresql:// or postgres:// URI, or key=value pairs.
-
-    The embedded server's socket form ``postgresql://postgres:@/postgres?host=/dir`` is a
-    URI with an empty host and a ``host`` query parameter, which libpq (and this) accepts.
-    """
-
-    expected = "a postgresql:// or postgres:// URI or a libpq key=value string"
-
-    def validate(self, name: str, value: Any) -> str:
-        """Let libpq's own parser judge the string; also reject other schemes and bad ports."""
-        from psycopg2 import ProgrammingError
-        from psycopg2.extensions import parse_dsn
-
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(name, value)
-        dsn = value.strip()
-        scheme, is_uri, _ = dsn.partition("://")
-        if is_uri and scheme.lower() not in ("postgresql", "postgres"):
-            raise self.fail(name, value)
-        try:
-            # psycopg2's message quotes the DSN, password included, so it is never shown.
-            ports = parse_dsn(dsn).get("port", "")
-        except ProgrammingError:
-            raise self.fail(name, value) from None
-        # libpq allows one port per host, comma-separated; it only checks them on connect.
-        if ports and not all(_is_port(p) for p in ports.split(",")):
-            raise self.fail(name, value)
-        return dsn
-
-
 def declared(owner: type, kind: type[V] = Validated) -> dict[str, V]:  # type: ignore[assignment]
     """Return the ``kind`` descriptors of ``owner`` by name, base classes' first, in order."""
     found: dict[str, V] = {}
@@ -322,8 +236,3 @@ def _as_number(value: Any, kind: type[int] | type[float]) -> Any:
         except ValueError:
             return None
     return None
-
-
-def _is_port(text: str) -> bool:
-    """Tell whether ``text`` is a TCP port number (an empty entry means the default port)."""
-    return not text or (text.isdigit() and 0 < int(text) < 65536)

@@ -11,7 +11,8 @@ from workbench.bench.scenarios import (
     parse_scenarios,
 )
 from workbench.errors import ConfigError
-from workbench.ingestion import DEFAULT_BATCH_ROWS, MODES
+from workbench.ingestion import DEFAULT_BATCH_ROWS
+from workbench.ingestion.modes import IN_PROCESS
 
 
 class TestPlans:
@@ -79,7 +80,7 @@ class TestCases:
         """Each added latency is measured in every mode, and the latency target's case is there."""
         io = [c for c in cases(FULL, ("io",))]
         for latency in FULL.io_latencies_ms:
-            assert {c.mode for c in io if c.latency_ms == latency} == set(MODES)
+            assert {c.mode for c in io if c.latency_ms == latency} == set(IN_PROCESS)
         target = [c for c in io if c.latency_ms == 50]
         assert [(c.mode, c.pages, c.page_size, c.concurrency) for c in target] == [
             ("async", 500, 10, 50)
@@ -98,7 +99,7 @@ class TestCases:
     def test_one_timeline_case_per_mode(self) -> None:
         """Each mode has exactly one case flagged for its timeline, at 20 ms."""
         flagged = [c for c in cases(FULL) if c.timeline]
-        assert sorted(c.mode for c in flagged) == sorted(MODES)
+        assert sorted(c.mode for c in flagged) == sorted(IN_PROCESS)
         assert {c.latency_ms for c in flagged} == {20.0}
 
     def test_sync_has_one_page_in_flight(self) -> None:
@@ -109,7 +110,7 @@ class TestCases:
         """Growth has every mode at every size, each measured in a child process."""
         growth = cases(FULL, ("growth",))
         assert {(c.mode, c.size) for c in growth} == {
-            (mode, size) for mode in MODES for size in FULL.growth_sizes
+            (mode, size) for mode in IN_PROCESS for size in FULL.growth_sizes
         }
         assert {c.kind for c in growth} == {"ingest_child"}
 
@@ -124,10 +125,27 @@ class TestCases:
         """Every mode twice on the same load: a transaction per page, then the default batches."""
         found = cases(FULL, ("batching",))
         assert [(c.mode, c.batch_rows) for c in found] == [
-            (mode, rows) for mode in MODES for rows in (1, DEFAULT_BATCH_ROWS)
+            (mode, rows) for mode in IN_PROCESS for rows in (1, DEFAULT_BATCH_ROWS)
         ]
         assert {c.size for c in found} == {FULL.batching_records}
-        assert {c.label for c in found if c.batch_rows == 1} == {f"{m} (batch 1)" for m in MODES}
+        assert {c.label for c in found if c.batch_rows == 1} == {
+            f"{m} (batch 1)" for m in IN_PROCESS
+        }
+
+    def test_queue_by_workers_and_latency_next_to_async_and_its_cost(self) -> None:
+        """Queue with 1, 2 and 4 workers at 0 and 20 ms, async on each load, then the overhead."""
+        found = cases(FULL, ("queue",))
+        ingest = [(c.mode, c.latency_ms, c.in_flight) for c in found if c.kind == "ingest"]
+        assert ingest == [
+            (mode, latency, load)
+            for latency in (0.0, 20.0)
+            for mode, load in (("queue", 1), ("queue", 2), ("queue", 4), ("async", 16))
+        ]
+        assert {c.size for c in found if c.kind == "ingest"} == {FULL.queue_pages * 10}
+        assert [c.name for c in found if c.kind == "ingest"][1] == "queue/queue/2000x10/0ms/w2"
+        [overhead] = [c for c in found if c.kind == "queue_overhead"]
+        assert (overhead.mode, overhead.unit) == ("overhead", "tasks")
+        assert "queue" not in {c.mode for c in cases(FULL) if c.scenario != "queue"}
 
     def test_every_other_ingestion_uses_the_default_batches(self) -> None:
         """Outside the batching comparison, every mode writes with the same batch size."""

@@ -140,3 +140,24 @@ class TestThreadsNote:
     def test_no_sweep_no_note(self, rate_result: RateResult) -> None:
         """Without a threads scenario there is nothing to explain."""
         assert threads_note(run(rate_result)) == ""
+
+
+class TestQueueSection:
+    """The queue's own section: by workers, over one worker and over async."""
+
+    def test_rows_by_latency_and_workers_with_both_ratios(self, rate_result: RateResult) -> None:
+        """Each row shows records/s, the ratio to one worker and to async, then the task cost."""
+        results = [
+            rate_result("queue", "queue", 400, workers=1, latency_ms=20.0, page_size=10),
+            rate_result("queue", "queue", 760, workers=2, latency_ms=20.0, page_size=10),
+            rate_result("queue", "async", 4000, concurrency=16, latency_ms=20.0, page_size=10),
+            rate_result("queue", "overhead", 5000, kind="queue_overhead", unit="tasks"),
+        ]
+        text = render(results)
+        assert "## Queue: workers on Redis Streams" in text
+        assert "| 20 | 2 | 760 | 760-760 | 1.90x | 0.19x |" in text
+        assert "cost per task (enqueue, claim, acknowledge; no work): 0.200 ms" in text
+
+    def test_no_queue_results_no_section(self, rate_result: RateResult) -> None:
+        """A run without the queue scenario has no queue section."""
+        assert "## Queue" not in render([rate_result("io", "sync", 100)])

@@ -127,6 +127,25 @@ class TestRatiosAndAbsolutes:
         assert outcome("dedup", [result])[0] == status
 
 
+class TestQueue:
+    """The queue's scaling and its cost per task."""
+
+    def test_two_workers_against_one_at_20_ms(self, rate_result: RateResult) -> None:
+        """1.7x one worker at 20 ms is met, 1.6x missed; other latencies are not judged."""
+        one = rate_result("queue", "queue", 400, workers=1, latency_ms=20.0)
+        fast = rate_result("queue", "queue", 9_000, workers=2, latency_ms=0.0)
+        for rate, status in ((680, MET), (640, MISSED)):
+            two = rate_result("queue", "queue", rate, workers=2, latency_ms=20.0)
+            judged, ratio = outcome("queue_scaling", [one, fast, two])
+            assert (judged, ratio) == (status, pytest.approx(rate / 400))
+
+    def test_the_cost_per_task_is_the_inverse_rate_in_ms(self, rate_result: RateResult) -> None:
+        """4,000 tasks/s is 0.25 ms a task (met); 1,000 tasks/s is 1 ms (missed)."""
+        for rate, status in ((4_000, MET), (1_000, MISSED)):
+            result = rate_result("queue", "overhead", rate, kind="queue_overhead", unit="tasks")
+            assert outcome("queue_overhead", [result]) == (status, pytest.approx(1000 / rate))
+
+
 class TestGrowth:
     """Memory and time per record at the largest size."""
 

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
 from workbench.bench.context import BenchContext, scratch_source
 from workbench.bench.runner import IncompleteRunError, measure
 from workbench.bench.scenarios import Case
-from workbench.bench.trials import ChildIngestTrial, IngestTrial, check_complete
+from workbench.bench.trials import (
+    ChildIngestTrial,
+    IngestTrial,
+    QueueOverheadTrial,
+    check_complete,
+)
 from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES
 from workbench.services import Services
@@ -40,6 +46,21 @@ class TestChildIngestTrial:
             trial.close()
         assert sample.count == 300 and sample.seconds > 0
         assert sample.peak_mb is not None and 20 < sample.peak_mb < 1000
+
+
+class TestQueueOverheadTrial:
+    """The queue's own cost per task, with no work."""
+
+    def test_every_task_is_enqueued_claimed_and_settled(self, bench_services: Services) -> None:
+        """A repetition settles every task and leaves no job behind."""
+        case = Case("queue", "queue_overhead", "overhead", 200, unit="tasks")
+        with BenchContext(bench_services, max_records=100) as ctx:
+            trial = QueueOverheadTrial(case, ctx)
+            samples = measure(trial, 3)
+            jobs = redis.Redis.from_url(bench_services.redis_url).zcard("bench:q:jobs")
+        assert [s.count for s in samples] == [200, 200, 200]
+        assert all(s.seconds > 0 for s in samples)
+        assert jobs == 0
 
 
 class TestCheckComplete:

@@ -15,7 +15,7 @@ from workbench.bench.scenarios import SCENARIOS
 from workbench.bench.suite import PEER_SKIPPED
 from workbench.bench.targets import evaluate, load_targets
 from workbench.commands.bench import DEFAULT_TARGETS
-from workbench.ingestion import MODES
+from workbench.ingestion.modes import IN_PROCESS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -41,7 +41,7 @@ def check_csv(folder: Path) -> None:
     assert rows and list(rows[0]) == list(COLUMNS)
     assert {row["scenario"] for row in rows} == set(SCENARIOS)
     for scenario in ("io", "cpu", "growth"):
-        assert {row["mode"] for row in rows if row["scenario"] == scenario} == set(MODES)
+        assert {row["mode"] for row in rows if row["scenario"] == scenario} == set(IN_PROCESS)
     for row in rows:
         assert all(
             row[column] for column in COLUMNS if column.startswith("env_") and column != "env_dlt"
@@ -63,7 +63,7 @@ def check_charts(folder: Path) -> None:
         "persist",
         "dedup",
         "growth",
-        *(f"timeline-{m}" for m in MODES),
+        *(f"timeline-{m}" for m in IN_PROCESS),
     }
     for name in names:
         assert (folder / f"{name}.png").read_bytes().startswith(PNG_SIGNATURE), name

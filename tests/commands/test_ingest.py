@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,14 +29,9 @@ def api() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture
-def env(postgres_dsn: str, redis_url: str) -> dict[str, str]:
+def env(cli_env: dict[str, str]) -> dict[str, str]:
     """The environment pointing the command at the test database and Redis."""
-    return {
-        **os.environ,
-        "WORKBENCH_POSTGRES_DSN": postgres_dsn,
-        "WORKBENCH_REDIS_URL": redis_url,
-        "WORKBENCH_RETRY_ATTEMPTS": "2",  # a page that always fails gives up quickly
-    }
+    return {**cli_env, "WORKBENCH_RETRY_ATTEMPTS": "2"}  # a failing page gives up quickly
 
 
 def ingest(env: dict[str, str], api: ServerHandle, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from workbench.db.connections import Connections
-from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES, Ingestor, RetryOptions
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
-from workbench.processing import Processor
+from workbench.queue.options import QueueOptions
 from workbench.services.valkey import ThrowawayValkey
 from workbench.sources.http_api import HttpApiSource
 
 RESOURCES = ("posts", "comments")
-PAGE_SIZE = 10
+PAGE_SIZE = 10  # as in Expected (tests/conftest.py)
 #: Half of JSONPlaceholder: 50 posts and 250 comments, 30 pages of 10 in all.
 SCALE = 0.5
 SEED = 1
@@ -33,43 +30,6 @@ FAST_RETRIES = RetryOptions(attempts=8, base=0.001, cap=0.01)
 BuildIngestor = Callable[..., Ingestor]
 
 
-@dataclass(frozen=True)
-class Expected:
-    """What one complete ingestion of an API must store and report."""
-
-    #: Records per resource, as the API announces them in ``X-Total-Count``.
-    totals: dict[str, int]
-    #: external_id -> checksum per resource, from processing the served records ourselves.
-    checksums: dict[str, dict[str, str]]
-
-    @classmethod
-    def of(cls, handle: ServerHandle) -> Expected:
-        """Ask the API for its totals and checksum the records its data set serves."""
-        totals, checksums = {}, {}
-        for resource in RESOURCES:
-            response = requests.get(f"{handle.url}/{resource}?_page=1&_limit=1", timeout=10)
-            totals[resource] = int(response.headers["X-Total-Count"])
-            records = handle.dataset.slice(resource, 0, totals[resource])
-            batch = Processor(resource).process_many(records)
-            checksums[resource] = {r.external_id: r.checksum for r in batch.records}
-        return cls(totals, checksums)
-
-    @property
-    def records(self) -> int:
-        """Return the number of records of all resources."""
-        return sum(self.totals.values())
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages of ``PAGE_SIZE`` of all resources."""
-        return sum(-(-total // PAGE_SIZE) for total in self.totals.values())
-
-
-def stored_checksums(store: PostgresStore, source: str = SOURCE_NAME) -> dict[str, dict[str, str]]:
-    """Return external_id -> checksum of every stored record of ``source``, per resource."""
-    return {resource: store.checksums(source, resource) for resource in RESOURCES}
-
-
 def page_requests(handle: ServerHandle) -> int:
     """Return how many page requests the API has had since its counters were reset."""
     return sum(handle.stats()["by_resource"].get(resource, 0) for resource in RESOURCES)
@@ -77,7 +37,7 @@ def page_requests(handle: ServerHandle) -> int:
 
 @pytest.fixture(params=tuple(MODES))
 def mode(request: pytest.FixtureRequest) -> str:
-    """Each of the four modes in turn."""
+    """Each mode in turn."""
     return str(request.param)
 
 
@@ -89,9 +49,9 @@ def running_api() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture(scope="module")
-def expected(running_api: ServerHandle) -> Expected:
-    """What ingesting the module's API must store."""
-    return Expected.of(running_api)
+def expected(running_api: ServerHandle, expected_of: Callable[[ServerHandle], Any]) -> Any:
+    """What ingesting the module's API must store (``Expected``, tests/conftest.py)."""
+    return expected_of(running_api)
 
 
 @pytest.fixture
@@ -110,18 +70,6 @@ def changed_api() -> Iterator[ServerHandle]:
 
 
 @pytest.fixture
-def expected_of() -> Callable[[ServerHandle], Expected]:
-    """``Expected.of``: what ingesting another API must store."""
-    return Expected.of
-
-
-@pytest.fixture
-def stored() -> Callable[..., dict[str, dict[str, str]]]:
-    """``stored(store, source="local")``: the stored checksums per resource."""
-    return stored_checksums
-
-
-@pytest.fixture
 def served_pages() -> Callable[[ServerHandle], int]:
     """``served_pages(api)``: the page requests an API has had since its counters were reset."""
     return page_requests
@@ -133,8 +81,8 @@ def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
 
     ``build(mode, url, cache=True, redis_url=None, name="local", source_options=None,
     dsn=None, **options)`` reads the API at ``url`` (``source_options`` go to
-    ``HttpApiSource``) into the test database (or ``dsn``); it uses the test Redis unless
-    ``cache`` is False or another URL is given.
+    ``HttpApiSource``) into the test database (or ``dsn``); it caches in the test Redis unless
+    ``cache`` is False or another URL is given (the task queue is always on the test Redis).
     """
     made: list[Ingestor] = []
     test_redis = redis_url
@@ -152,8 +100,13 @@ def build(postgres_dsn: str, redis_url: str) -> Iterator[BuildIngestor]:
     ) -> Ingestor:
         given = {"page_size": PAGE_SIZE, "timeout_s": 2, **(source_options or {})}
         source = HttpApiSource(url, name=name, **given)
-        redis = (redis_url or test_redis) if cache else None
-        connections = Connections(dsn or postgres_dsn, redis)
+        # The queue (queue mode's broker) is always the test Redis: ``cache`` and ``redis_url``
+        # choose the cache, the Redis role a run may lose or go without.
+        connections = Connections(
+            dsn or postgres_dsn,
+            (redis_url or test_redis) if cache else None,
+            queue=QueueOptions(url=test_redis),
+        )
         options = {
             "resources": RESOURCES,
             "concurrency": 4,

@@ -97,16 +97,18 @@ class TestSameResultInEveryMode:
         assert ingestor.store.count("local") == expected.records - 10
 
 
-def count_batches(ingestor: Ingestor, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Note the number of pages of every transaction the ingestor's store writes."""
-    write_pages = ingestor.store.write_pages
-    sizes: list[int] = []
+def transaction_pages(dsn: str, source: str) -> list[int]:
+    """Return how many pages of 10 records each transaction that wrote ``source`` held.
 
-    def counting(source: str, pages: Any, *args: Any, **kwargs: Any) -> Any:
-        sizes.append(len(pages))
-        return write_pages(source, pages, *args, **kwargs)
-
-    monkeypatch.setattr(ingestor.store, "write_pages", counting)
+    Read from what Postgres stored (rows written by one transaction share its ``xmin``), not
+    by patching a store: a queue's workers write from processes of their own.
+    """
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM ingested_data WHERE source = %s GROUP BY xmin::text", (source,)
+        )
+        sizes = [rows // 10 for (rows,) in cur.fetchall()]
+    conn.close()
     return sizes
 
 
@@ -114,13 +116,13 @@ class TestBatching:
     """How many transactions a run takes."""
 
     def test_batch_rows_sets_the_transactions(
-        self, mode: str, api: Any, build: Any, expected: Any, monkeypatch: pytest.MonkeyPatch
+        self, mode: str, api: Any, build: Any, expected: Any, postgres_dsn: str
     ) -> None:
         """One per page with batch_rows=1; with 100 rows, the first pages, then 10 pages each."""
         for rows, transactions in ((1, expected.pages), (100, 1 + -(-28 // 10))):
             ingestor = build(mode, api.url, cache=False, name=f"b{rows}", batch_rows=rows)
-            sizes = count_batches(ingestor, monkeypatch)
             assert ingestor.run().ok
+            sizes = transaction_pages(postgres_dsn, f"b{rows}")
             assert len(sizes) == transactions
             assert sum(sizes) == expected.pages
 

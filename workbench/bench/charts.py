@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from workbench.bench.runner import Result
 from workbench.bench.summary import headline
-from workbench.ingestion.modes import MODES
+from workbench.ingestion.modes import IN_PROCESS
 from workbench.plots import throughput_bars, timeline
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def io_chart(results: Sequence[Result]) -> Figure:
         1, len(latencies), figsize=(4.2 * len(latencies), 3.6), squeeze=False
     )
     for ax, latency in zip(axes[0], latencies, strict=True):
-        for mode in MODES:
+        for mode in IN_PROCESS:
             points = sorted(
                 (r.case.in_flight, r.rate.median)
                 for r in io
@@ -79,7 +79,7 @@ def growth_chart(results: Sequence[Result]) -> Figure:
 
     growth = [r for r in results if r.case.scenario == "growth"]
     figure, (per_record, memory) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for mode in MODES:
+    for mode in IN_PROCESS:
         runs = sorted((r for r in growth if r.case.mode == mode), key=lambda r: r.case.size)
         sizes = [r.case.size for r in runs]
         per_record.plot(
@@ -136,6 +136,6 @@ def write_charts(folder: Path, results: Sequence[Result]) -> list[str]:
             save(bars(values, title=title, unit=f"{unit}/s"), folder / f"{scenario}.png")
     if "growth" in scenarios:
         save(growth_chart(results), folder / "growth.png")
-    order = ["headline", "io", *_BARS, "growth", *(f"timeline-{mode}" for mode in MODES)]
+    order = ["headline", "io", *_BARS, "growth", *(f"timeline-{mode}" for mode in IN_PROCESS)]
     present = {p.stem for p in folder.glob("*.png")}
     return [f"{name}.png" for name in order if name in present]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.bench.runner import Result
-from workbench.ingestion.modes import MODES
+from workbench.ingestion.modes import IN_PROCESS
 
 __all__ = ["MEASURES", "Measure", "find", "pipeline_limit"]
 
@@ -81,7 +81,7 @@ def vs_peer(results: Sequence[Result], mode: str, peer: str = "dlt") -> Measure 
 
 def _fastest(results: Sequence[Result], size: int) -> Result | None:
     """Return the fastest mode's end-to-end result at ``size`` records (the growth cases)."""
-    runs = [find(results, "growth", mode, size=size) for mode in MODES]
+    runs = [find(results, "growth", mode, size=size) for mode in IN_PROCESS]
     measured = [run for run in runs if run is not None]
     return max(measured, key=lambda run: run.rate.median) if measured else None
 
@@ -133,6 +133,28 @@ def speedup(
     return Measure(ratio, f"{scenario}: {mode} {_rate(run)}, {over} {_rate(base)}")
 
 
+def scaling(
+    results: Sequence[Result], scenario: str, mode: str, workers: int, over: int, **match: Any
+) -> Measure | None:
+    """Measure how many times the rate of ``mode`` with ``workers`` is that with ``over``."""
+    run = find(results, scenario, mode, workers=workers, **match)
+    base = find(results, scenario, mode, workers=over, **match)
+    if run is None or base is None:
+        return None
+    ratio = run.rate.median / base.rate.median
+    detail = f"{mode}: {workers} workers {_rate(run)}, {over} {_rate(base)} ({run.case.name})"
+    return Measure(ratio, detail)
+
+
+def per_unit_ms(results: Sequence[Result], scenario: str, mode: str) -> Measure | None:
+    """Measure the milliseconds one unit costs (the inverse of the case's median rate)."""
+    run = find(results, scenario, mode)
+    if run is None or not run.rate.median:
+        return None
+    detail = f"{run.case.size:,} {run.case.unit} at {_rate(run)}"
+    return Measure(1000 / run.rate.median, detail)
+
+
 def rate(results: Sequence[Result], scenario: str, mode: str, **match: Any) -> Measure | None:
     """Measure the median rate of one case."""
     run = find(results, scenario, mode, **match)
@@ -148,7 +170,7 @@ def _growth_pairs(results: Sequence[Result]) -> tuple[int, int, dict[str, tuple[
         return 0, 0, {}
     small, large = sizes[-2], sizes[-1]
     pairs = {}
-    for mode in MODES:
+    for mode in IN_PROCESS:
         a, b = find(results, "growth", mode, size=small), find(results, "growth", mode, size=large)
         if a is None or b is None:
             return small, large, {}
@@ -190,6 +212,8 @@ MEASURES: dict[str, Callable[..., Measure | None]] = {
     "over_ideal": over_ideal,
     "speedup": speedup,
     "rate": rate,
+    "scaling": scaling,
+    "per_unit_ms": per_unit_ms,
     "growth_peak_mb": growth_peak_mb,
     "growth_per_record": growth_per_record,
 }

@@ -50,6 +50,12 @@ class Plan:
     write_batch: int = 1_000
     dedup_keys: int = 50_000
     batching_records: int = 20_000
+    #: Queue mode by workers and latency (its own scenario), and its own cost per task.
+    queue_workers: tuple[int, ...] = (1, 2, 4)
+    queue_latencies_ms: tuple[float, ...] = (0.0, 20.0)
+    queue_pages: int = 200
+    queue_page_size: int = 10
+    queue_overhead_tasks: int = 5_000
     growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     e2e_records: int = 100_000
     page_size: int = 100
@@ -77,6 +83,8 @@ class Plan:
             persist_rows=max(10, round(self.persist_rows * factor)),
             dedup_keys=max(10, round(self.dedup_keys * factor)),
             batching_records=records(self.batching_records, self.page_size),
+            queue_pages=pages(self.queue_pages),
+            queue_overhead_tasks=max(10, round(self.queue_overhead_tasks * factor)),
             growth_sizes=tuple(records(n, self.page_size) for n in self.growth_sizes),
             e2e_records=records(self.e2e_records, self.page_size),
         )
@@ -108,6 +116,8 @@ QUICK = Plan(
     persist_rows=10_000,
     dedup_keys=20_000,
     batching_records=5_000,
+    queue_pages=150,
+    queue_overhead_tasks=2_000,
     growth_sizes=(1_000, 10_000),
     e2e_records=10_000,
 )

@@ -15,6 +15,9 @@ Scenarios:
 * ``dedup``: the Redis membership strategies of ``workbench.db.redis_dedup``;
 * ``batching``: every mode with a transaction per page (``batch_rows=1``) and with the
   default batches, on the same load: what batching alone is worth, apart from scheduling;
+* ``queue``: queue mode with 1, 2 and 4 workers at added latency 0 and 20 ms, async on the
+  same load (the ratio), and the queue's own cost per task (enqueue, claim, ack: no work);
+  the queue is measured here only, by its workers (``modes.SCALE_OUT``);
 * ``growth``: every mode at growing sizes, each run in a child process for its peak memory;
 * ``limits``: the HTTP limit (raw aiohttp fetch), the DB limit (raw COPY) and the peer (dlt)
   on the end-to-end load, the growth case the headline table and the targets compare with.
@@ -30,14 +33,14 @@ from workbench.bench.plans import CORES, FULL, QUICK, LatencyCase, Plan
 from workbench.db.insert_strategies import STRATEGIES
 from workbench.db.redis_dedup import DEDUP_STRATEGIES
 from workbench.errors import ConfigError
-from workbench.ingestion.modes import MODES
+from workbench.ingestion.modes import IN_PROCESS, SCALE_OUT
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
 
 # The plans (sizes) are data of their own; re-exported here, where cases are made of them.
 
-SCENARIOS = ("io", "threads", "cpu", "persist", "dedup", "batching", "growth", "limits")
+SCENARIOS = ("io", "threads", "cpu", "persist", "dedup", "batching", "queue", "growth", "limits")
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,7 @@ class Case:
         parts = [self.scenario, self.mode]
         if self.kind in ("ingest", "ingest_child", "http_limit", "peer"):
             parts += [f"{self.size}x{self.page_size}", f"{self.latency_ms:g}ms"]
-            multiprocess = self.mode == "multiprocess"
-            parts.append(f"w{self.workers}" if multiprocess else f"c{self.concurrency}")
+            parts.append(f"w{self.workers}" if self.by_workers else f"c{self.concurrency}")
         else:
             parts.append(str(self.size))
         if self.cpu_cost:
@@ -94,6 +96,11 @@ class Case:
         return self.mode
 
     @property
+    def by_workers(self) -> bool:
+        """Tell whether the case's pages in flight are its worker processes."""
+        return self.mode == "multiprocess" or self.mode in SCALE_OUT
+
+    @property
     def pages(self) -> int:
         """Return how many pages an ingestion case reads."""
         return math.ceil(self.size / self.page_size)
@@ -103,7 +110,7 @@ class Case:
         """Return how many pages the case can have in flight at once."""
         if self.mode == "sync":
             return 1
-        return self.workers if self.mode == "multiprocess" else self.concurrency
+        return self.workers if self.by_workers else self.concurrency
 
     @property
     def ideal_seconds(self) -> float | None:
@@ -145,7 +152,7 @@ def _io_cases(plan: Plan) -> list[Case]:
     found = []
     size = plan.io_pages * plan.io_page_size
     for latency in plan.io_latencies_ms:
-        for mode in MODES:
+        for mode in IN_PROCESS:
             loads = _io_loads(plan, mode)
             timeline_load = 16 if 16 in loads else max(loads)
             for load in loads:
@@ -186,7 +193,9 @@ def _thread_cases(plan: Plan) -> list[Case]:
 
 def _cpu_cases(plan: Plan) -> list[Case]:
     """Every mode on CPU-heavy records; multiprocess uses one process per core."""
-    return [_ingest(plan, "cpu", mode, plan.cpu_records, cpu_cost=plan.cpu_cost) for mode in MODES]
+    return [
+        _ingest(plan, "cpu", mode, plan.cpu_records, cpu_cost=plan.cpu_cost) for mode in IN_PROCESS
+    ]
 
 
 def _persist_cases(plan: Plan) -> list[Case]:
@@ -216,9 +225,22 @@ def _batching_cases(plan: Plan) -> list[Case]:
     size = plan.batching_records
     return [
         _ingest(plan, "batching", mode, size, batch_rows=rows)
-        for mode in MODES
+        for mode in IN_PROCESS
         for rows in (1, DEFAULT_BATCH_ROWS)
     ]
+
+
+def _queue_cases(plan: Plan) -> list[Case]:
+    """Queue mode by workers at each latency, async on the same load, the cost per task."""
+    size, found = plan.queue_pages * plan.queue_page_size, []
+    for latency in plan.queue_latencies_ms:
+        load = {"latency_ms": latency, "page_size": plan.queue_page_size}
+        for workers in plan.queue_workers:
+            found.append(_ingest(plan, "queue", "queue", size, workers=workers, **load))
+        found.append(_ingest(plan, "queue", "async", size, **load))
+    tasks = plan.queue_overhead_tasks
+    found.append(Case("queue", "queue_overhead", "overhead", tasks, unit="tasks"))
+    return found
 
 
 def _growth_cases(plan: Plan) -> list[Case]:
@@ -226,7 +248,7 @@ def _growth_cases(plan: Plan) -> list[Case]:
     return [
         _ingest(plan, "growth", mode, size, kind="ingest_child")
         for size in sorted(plan.growth_sizes)
-        for mode in MODES
+        for mode in IN_PROCESS
     ]
 
 
@@ -254,6 +276,7 @@ _BUILDERS = {
     "persist": _persist_cases,
     "dedup": _dedup_cases,
     "batching": _batching_cases,
+    "queue": _queue_cases,
     "growth": _growth_cases,
     "limits": _limit_cases,
 }

@@ -34,7 +34,7 @@ from workbench.bench.scenarios import Case, Plan, cases
 from workbench.bench.stores import DedupTrial, WriteTrial
 from workbench.bench.summary import render_summary
 from workbench.bench.targets import Target, evaluate
-from workbench.bench.trials import ChildIngestTrial, IngestTrial
+from workbench.bench.trials import ChildIngestTrial, IngestTrial, QueueOverheadTrial
 from workbench.errors import WorkbenchError
 from workbench.services import Services, ensure_services
 
@@ -50,6 +50,7 @@ _TRIALS: dict[str, Callable[[Case, BenchContext, Plan], Trial]] = {
     "copy_limit": lambda c, ctx, p: CopyLimitTrial(c, ctx),
     "write": lambda c, ctx, p: WriteTrial(c, ctx),
     "dedup": lambda c, ctx, p: DedupTrial(c, ctx),
+    "queue_overhead": lambda c, ctx, p: QueueOverheadTrial(c, ctx),
 }
 
 

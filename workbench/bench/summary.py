@@ -15,7 +15,7 @@ from workbench.bench.measures import find
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result, Spread
 from workbench.bench.targets import MISSED, TargetOutcome
-from workbench.ingestion.modes import MODES
+from workbench.ingestion.modes import IN_PROCESS
 
 __all__ = [
     "HeadlineRow",
@@ -23,6 +23,7 @@ __all__ = [
     "headline",
     "headline_size",
     "headline_table",
+    "queue_table",
     "render_summary",
     "table",
     "targets_table",
@@ -73,7 +74,7 @@ class HeadlineRow:
 def headline(results: Sequence[Result]) -> list[HeadlineRow]:
     """Return every mode, both limits and the peer on the end-to-end load, with ratios."""
     size = headline_size(results)
-    found = [(mode, find(results, "growth", mode, size=size)) for mode in MODES]
+    found = [(mode, find(results, "growth", mode, size=size)) for mode in IN_PROCESS]
     found += [(label, find(results, "limits", key)) for key, label in _LIMITS]
     found.append(("peer: dlt rest_api", find(results, "limits", "dlt", size=size)))
     present = [(label, result) for label, result in found if result is not None]
@@ -115,6 +116,31 @@ def headline_table(results: Sequence[Result]) -> str:
         "the pipeline limit is the slower of the HTTP and DB limits.\n\n"
     )
     return intro + table(headers, body)
+
+
+def queue_table(results: Sequence[Result]) -> str:
+    """Return queue mode by workers and latency, over one worker and over async (same load)."""
+    rows = []
+    for run in (r for r in results if r.case.scenario == "queue" and r.case.mode == "queue"):
+        latency = run.case.latency_ms
+        one = find(results, "queue", "queue", workers=1, latency_ms=latency)
+        other = find(results, "queue", "async", latency_ms=latency)
+        rows.append((
+            f"{latency:g}", run.case.workers, f"{run.rate.median:,.0f}", _range(run.rate),
+            _ratio(run.rate.median / one.rate.median if one else None),
+            _ratio(run.rate.median / other.rate.median if other else None),
+        ))  # fmt: skip
+    if not rows:
+        return ""
+    headers = ("latency ms", "workers", "records/s", "min-max", "x 1 worker", "x async")
+    text = table(headers, rows)
+    overhead = find(results, "queue", "overhead")
+    if overhead is not None:
+        text += (
+            f"\nThe queue's own cost per task (enqueue, claim, acknowledge; no work): "
+            f"{1000 / overhead.rate.median:.3f} ms ({overhead.case.size:,} tasks).\n"
+        )
+    return text
 
 
 def targets_table(outcomes: Sequence[TargetOutcome]) -> str:
@@ -236,6 +262,11 @@ def render_summary(
         *(f"![{name}]({name})\n" for name in charts if name.startswith("headline")),
         *(["## Speed targets\n"] if outcomes else []),
         "\n".join(_target_section(i, o, quick) for i, o in enumerate(outcomes, 1)),
+        *(
+            ["## Queue: workers on Redis Streams\n", queue]
+            if (queue := queue_table(results))
+            else []
+        ),
         "## Scenarios\n",
         _scenario_tables(results),
         "## Charts\n",

@@ -8,6 +8,8 @@ scenario) report their peak memory instead.
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from workbench.bench.context import BenchContext, scratch_source
@@ -17,7 +19,14 @@ from workbench.bench.scenarios import Case
 from workbench.config import Settings
 from workbench.ingestion.report import RunReport
 
-__all__ = ["ChildIngestTrial", "IngestTrial", "check_complete", "ingest_job", "run_ingestion"]
+__all__ = [
+    "ChildIngestTrial",
+    "IngestTrial",
+    "QueueOverheadTrial",
+    "check_complete",
+    "ingest_job",
+    "run_ingestion",
+]
 
 
 def run_ingestion(values: dict[str, Any], source_name: str, cpu_cost: int = 0) -> RunReport:
@@ -126,3 +135,59 @@ class ChildIngestTrial(IngestTrial):
             self.case.name, self.case.size, done["fetched"], done["inserted"], done["ok"]
         )
         return Sample(done["seconds"], done["fetched"], peak_mb=done["peak_mb"])
+
+
+class _NoWork:
+    """A pipeline that does nothing: what is left of a task is the queue's own cost."""
+
+    def run(self, units: Any) -> list[Any]:
+        """Return no results."""
+        return []
+
+
+class QueueOverheadTrial:
+    """The queue's cost per task with no work: enqueue, claim (XREADGROUP), settle (ack)."""
+
+    def __init__(self, case: Case, ctx: BenchContext) -> None:
+        from workbench.queue.broker import Broker
+        from workbench.queue.options import QueueOptions
+
+        self.case = case
+        options = QueueOptions(url=ctx.redis_url)
+        self.broker = Broker.connect(ctx.redis_url, namespace="bench", options=options)
+
+    def _once(self, tasks: int) -> float:
+        """Enqueue ``tasks`` one-page tasks and run them all with one worker; return seconds."""
+        from workbench.queue.codec import encode_units
+        from workbench.queue.worker import QueueWorker
+        from workbench.sources.source import WorkUnit
+
+        job = f"overhead-{uuid.uuid4().hex[:12]}"
+        task = encode_units([WorkUnit("posts", 1, "http://127.0.0.1/posts?_page=1")])
+        started = time.perf_counter()
+        self.broker.create_job(job, {"run_id": job}, public=False)
+        for first in range(0, tasks, 1000):
+            self.broker.add_tasks(job, [task] * min(1000, tasks - first))
+        self.broker.seal(job)
+        worker = QueueWorker(
+            self.broker, lambda _: _NoWork(), name=job, jobs=[job], until_empty=True
+        )  # type: ignore[arg-type,return-value]
+        handled = worker.run()
+        seconds = time.perf_counter() - started
+        self.broker.client.delete(*self.broker.keys.of_job(job))
+        self.broker.client.zrem(self.broker.keys.jobs, job)
+        if handled != tasks:
+            raise IncompleteRunError(f"{self.case.name}: {handled} of {tasks} tasks settled")
+        return seconds
+
+    def warm_up(self) -> None:
+        """Run a few tasks, untimed (connections, scripts loaded)."""
+        self._once(100)
+
+    def run(self) -> Sample:
+        """Enqueue and settle every task of the case, timed."""
+        return Sample(self._once(self.case.size), self.case.size)
+
+    def close(self) -> None:
+        """Close the broker."""
+        self.broker.close()

@@ -19,7 +19,7 @@ from typing import Any
 from workbench.commands.signals import Caught, graceful_stop
 from workbench.config import Settings
 from workbench.errors import ConfigError
-from workbench.ingestion import RunReport, UnitResult
+from workbench.ingestion import Ingestor, RunReport, UnitResult
 from workbench.ingestion.factory import build_ingestor
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.logging_setup import configure_logging
@@ -34,26 +34,31 @@ def _progress_bar(enabled: bool) -> Any:
     return tqdm(unit="page", desc="ingest", file=sys.stderr)
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    """Run one ingestion and print its report."""
-    overrides = {
-        "mode": args.mode,
+def ingestor_from_args(args: argparse.Namespace, **overrides: Any) -> Ingestor:
+    """Build the ingestor the source flags (``add_source_flags``) and ``overrides`` describe."""
+    values = {
         "base_url": args.base_url,
         "resources": args.resource,
         "page_size": args.page_size,
-        "concurrency": args.concurrency,
-        "workers": args.workers,
         "max_pages": args.max_pages,
         "batch_rows": args.batch_rows,
         "write_connections": args.write_connections,
         "use_cache": False if args.no_cache else None,
         "log_format": args.log_format,
+        **overrides,
     }
-    settings = Settings.from_env(**overrides)
+    settings = Settings.from_env(**values)
     if args.cpu_cost < 0:
         raise ConfigError(f"--cpu-cost: expected an integer >= 0, got {args.cpu_cost}")
     configure_logging(settings.log_format, settings.log_level, stream=sys.stderr)
-    ingestor = build_ingestor(settings, source_name=args.source_name, cpu_cost=args.cpu_cost)
+    return build_ingestor(settings, source_name=args.source_name, cpu_cost=args.cpu_cost)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """Run one ingestion and print its report."""
+    ingestor = ingestor_from_args(
+        args, mode=args.mode, concurrency=args.concurrency, workers=args.workers
+    )
     bar = _progress_bar(not args.no_progress)
 
     def progress(result: UnitResult) -> None:
@@ -67,10 +72,10 @@ def _ingest(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         ingestor.close()
-    return _finish(report, caught)
+    return finish(report, caught)
 
 
-def _finish(report: RunReport, caught: Caught) -> int:
+def finish(report: RunReport, caught: Caught | None = None) -> int:
     """Print one line on stderr if the run is not ok, the report last on stdout; pick a status."""
     if report.interrupted:
         print(
@@ -83,7 +88,7 @@ def _finish(report: RunReport, caught: Caught) -> int:
     elif not report.ok:
         print(f"workbench: {report.failure_summary()}", file=sys.stderr)
     print(json.dumps(report.summary(), sort_keys=True), flush=True)
-    if caught.exit_status is not None:
+    if caught is not None and caught.exit_status is not None:
         return caught.exit_status
     return 0 if report.ok else 1
 
@@ -98,11 +103,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="MODE",
         help=f"how pages are scheduled: {', '.join(MODES)} (sync; also {aliases})",
     )
+    parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
+    parser.add_argument(
+        "--workers", type=int, help="processes of the process modes, workers in queue mode (CPUs)"
+    )
+    add_source_flags(parser)
+    parser.set_defaults(handler=_ingest)
+
+
+def add_source_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags saying what to read and how to write it (``ingest`` and ``enqueue``)."""
     parser.add_argument("--base-url", help="the API's base URL (the real JSONPlaceholder)")
     parser.add_argument("--resource", help="comma-separated resources, ingested in parallel")
     parser.add_argument("--page-size", type=int, help="records per page (100)")
-    parser.add_argument("--concurrency", type=int, help="threads or tasks in flight (16)")
-    parser.add_argument("--workers", type=int, help="processes of the process modes (CPUs)")
     parser.add_argument("--max-pages", type=int, help="stop after this many pages per resource")
     parser.add_argument(
         "--batch-rows",
@@ -119,4 +132,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--source-name", help="name stored with the records (from the URL)")
     parser.add_argument("--cpu-cost", type=int, default=0, help="extra CPU work per record (0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(handler=_ingest)

@@ -208,11 +208,17 @@ class PostgresStore:
         with self._transaction() as conn, map_psycopg2_errors(), conn.cursor() as cur:
             upsert_rejects(cur, source, [Reject(resource, None, ref, reason)], run_id)
 
-    def start_run(self, run_id: str, mode: str, source: str, resources: Sequence[str]) -> None:
-        """Record that a run started; starting the same ``run_id`` again resets its row."""
+    def start_run(
+        self, run_id: str, mode: str, source: str, resources: Sequence[str], *, beats: bool = True
+    ) -> None:
+        """Record that a run started; starting the same ``run_id`` again resets its row.
+
+        ``beats=False``: the run's liveness is kept elsewhere (a queue job's workers), so a
+        silent heartbeat never marks it abandoned.
+        """
         self._ready()
         with self._transaction() as conn, conn.cursor() as cur:
-            cur.execute(START_RUN, (run_id, mode, source, list(resources)))
+            cur.execute(START_RUN, (run_id, mode, source, list(resources), beats))
 
     def heartbeat(self, run_id: str) -> None:
         """Say a run is still alive (its row's ``heartbeat_at``)."""

@@ -89,14 +89,16 @@ def create_schema(cur: cursor) -> None:
         cur.execute(statement)
 
 
-#: Start (or restart) a run: parameters run_id, mode, source, resources.
+#: Start (or restart) a run: parameters run_id, mode, source, resources and whether it
+#: beats (one that does not gets an ``infinity`` heartbeat: never abandoned for silence).
 START_RUN = """
     INSERT INTO ingest_runs (run_id, mode, source, resources, status, heartbeat_at)
-    VALUES (%s, %s, %s, %s::text[], 'running', now())
+    VALUES (%s, %s, %s, %s::text[], 'running',
+            CASE WHEN %s THEN now() ELSE 'infinity'::timestamptz END)
     ON CONFLICT (run_id) DO UPDATE
         SET started_at = now(), finished_at = NULL, mode = EXCLUDED.mode,
             source = EXCLUDED.source, resources = EXCLUDED.resources,
-            status = EXCLUDED.status, report = NULL, heartbeat_at = now()
+            status = EXCLUDED.status, report = NULL, heartbeat_at = EXCLUDED.heartbeat_at
 """
 
 #: A running run says it is alive: parameter run_id.

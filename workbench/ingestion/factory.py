@@ -10,6 +10,26 @@ from workbench.ingestion.workers import RetryOptions
 from workbench.sources.http_api import HttpApiSource
 
 
+def connections_for(settings: Settings, *, cache_namespace: str = "wb") -> Connections:
+    """Return where ``Settings`` put Postgres, Redis and the queue (embedded ones if unset)."""
+    postgres_dsn, redis_url = settings.postgres_dsn, settings.redis_url
+    if postgres_dsn is None or redis_url is None:
+        from workbench.services import ensure_services
+
+        services = ensure_services()
+        postgres_dsn = postgres_dsn or services.postgres_dsn
+        redis_url = redis_url or services.redis_url
+    writers = settings.write_connections or ingestor_class(settings.mode).default_write_connections
+    return Connections(
+        postgres_dsn,
+        redis_url if settings.use_cache else None,
+        cache_ttl_s=settings.cache_ttl_s,
+        pool_size=writers + 1,  # the writer's connections, and one for the run's bookkeeping
+        cache_namespace=cache_namespace,
+        queue=settings.queue_options(redis_url),  # the queue needs Redis even without a cache
+    )
+
+
 def build_ingestor(
     settings: Settings,
     *,
@@ -18,22 +38,9 @@ def build_ingestor(
     cache_namespace: str = "wb",
 ) -> Ingestor:
     """Build the ingestor a ``Settings`` describes, starting the embedded services if needed."""
-    postgres_dsn, redis_url = settings.postgres_dsn, settings.redis_url
-    if postgres_dsn is None or redis_url is None:
-        from workbench.services import ensure_services
-
-        services = ensure_services()
-        postgres_dsn = postgres_dsn or services.postgres_dsn
-        redis_url = redis_url or services.redis_url
     cls = ingestor_class(settings.mode)
     writers = settings.write_connections or cls.default_write_connections
-    connections = Connections(
-        postgres_dsn,
-        redis_url if settings.use_cache else None,
-        cache_ttl_s=settings.cache_ttl_s,
-        pool_size=writers + 1,  # the writer's connections, and one for the run's bookkeeping
-        cache_namespace=cache_namespace,
-    )
+    connections = connections_for(settings, cache_namespace=cache_namespace)
     source = HttpApiSource(
         settings.base_url,
         page_size=settings.page_size,

@@ -11,10 +11,11 @@ from workbench.ingestion.async_ingestor import AsyncIngestor
 from workbench.ingestion.async_processes_ingestor import AsyncProcessesIngestor
 from workbench.ingestion.base import Ingestor
 from workbench.ingestion.multiprocess_ingestor import MultiprocessIngestor
+from workbench.ingestion.queue_ingestor import QueueIngestor
 from workbench.ingestion.sync_ingestor import SyncIngestor
 from workbench.ingestion.threaded_ingestor import ThreadedIngestor
 
-__all__ = ["ALIASES", "MODES", "ingestor_class", "resolve"]
+__all__ = ["ALIASES", "IN_PROCESS", "MODES", "SCALE_OUT", "ingestor_class", "resolve"]
 
 MODES: dict[str, type[Ingestor]] = {
     cls.mode: cls
@@ -24,8 +25,15 @@ MODES: dict[str, type[Ingestor]] = {
         MultiprocessIngestor,
         AsyncIngestor,
         AsyncProcessesIngestor,
+        QueueIngestor,
     )
 }
+
+#: Modes whose workers are processes of their own reached through Redis, as they could run on
+#: other machines: the benchmark measures them in a scenario of their own (by workers).
+SCALE_OUT: tuple[str, ...] = ("queue",)
+#: The modes a run schedules within its own process tree: every per-mode benchmark scenario.
+IN_PROCESS: tuple[str, ...] = tuple(mode for mode in MODES if mode not in SCALE_OUT)
 
 #: Other names accepted for a mode. ``multi`` is the seed's name for multiprocess
 #: ("main.py: entry point, mode: sync / async / multi").

@@ -58,6 +58,16 @@ class ReadyPage:
         return cls(unit, worker, (started,), ProcessedBatch(unit.resource, [], []))
 
     @property
+    def resource(self) -> str:
+        """Return the page's resource."""
+        return self.unit.resource
+
+    @property
+    def page(self) -> int:
+        """Return the page's number."""
+        return self.unit.page
+
+    @property
     def rows(self) -> int:
         """Return how many records and rejects the page adds to a batch."""
         return len(self.batch.records) + len(self.batch.rejects)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from workbench.db.redis_cache import RedisCache
-from workbench.ingestion.pages import Job, ReadyPage, units_context
+from workbench.ingestion.pages import Job, units_context
 from workbench.logging_setup import bind_context
 from workbench.sources.source import Source, WorkUnit
 
-__all__ = ["LOOKUP_CHUNK", "Frontier", "first_units", "with_cached"]
+__all__ = ["LOOKUP_CHUNK", "Frontier", "PageOutcome", "first_units", "with_cached"]
 
 #: Units whose cached responses are looked up in one round trip.
 LOOKUP_CHUNK = 64
@@ -38,13 +39,43 @@ def first_units(
     return [unit for resource in resources for unit in source.first_units(resource, ahead)]
 
 
+class PageOutcome(Protocol):
+    """What the ``Frontier`` reads of a page: a ``ReadyPage`` or an already written one's result."""
+
+    @property
+    def resource(self) -> str:
+        """The page's resource."""
+
+    @property
+    def page(self) -> int:
+        """The page's number."""
+
+    @property
+    def total_pages(self) -> int | None:
+        """How many pages the source announced (page 1), if it did."""
+
+    @property
+    def fetched(self) -> int:
+        """How many records the page held."""
+
+    @property
+    def more(self) -> bool:
+        """Whether the source said a next page follows."""
+
+    @property
+    def error(self) -> str | None:
+        """Why the page failed, if it did."""
+
+
 class Frontier:
     """Where each resource's data ends, as the pages read so far show it.
 
     ``see`` each page as it comes back. ``follow_ups`` stops planning a resource at its end,
     and ``within`` drops the jobs already planned past it (cache lookups run a chunk ahead);
     ``beyond`` returns the next units when a resource's last page read was full and said
-    more follow. Reads and writes are single dict operations, safe across threads.
+    more follow. Pages come ready to write or already written (a queue's workers write):
+    either way a ``PageOutcome``. Reads and writes are single dict operations, safe across
+    threads.
     """
 
     #: Units read past a lying count per round.
@@ -54,44 +85,44 @@ class Frontier:
         self.source = source
         self.max_pages = max_pages
         self._ends: dict[str, int] = {}
-        self._last: dict[str, ReadyPage] = {}
+        self._last: dict[str, PageOutcome] = {}
         self._totals: dict[str, int] = {}
 
-    def see(self, page: ReadyPage) -> None:
+    def see(self, page: PageOutcome) -> None:
         """Learn from a page: a short one ends its resource; remember the furthest page."""
-        size, resource, number = self.source.page_size, page.unit.resource, page.unit.page
+        size, resource, number = self.source.page_size, page.resource, page.page
         if page.error is None and size is not None and page.fetched < size:
             self._ends[resource] = min(number, self._ends.get(resource, number))
         last = self._last.get(resource)
-        if last is None or number > last.unit.page:
+        if last is None or number > last.page:
             self._last[resource] = page
         if number == 1 and page.total_pages is not None:
             self._totals[resource] = page.total_pages
 
-    def missed(self, page: ReadyPage) -> bool:
+    def missed(self, page: PageOutcome) -> bool:
         """Tell whether a first-round page was a guess past the data (dropped, not reported).
 
         That is an empty page past the end page 1 announced, or past a short page.
         """
-        if page.error is not None or page.fetched or page.unit.page == 1:
+        if page.error is not None or page.fetched or page.page == 1:
             return False
-        total = self._totals.get(page.unit.resource)
-        return self.past_end(page.unit) or (total is not None and page.unit.page > total)
+        total = self._totals.get(page.resource)
+        return self.past_end(page) or (total is not None and page.page > total)
 
-    def past_end(self, unit: WorkUnit) -> bool:
-        """Tell whether ``unit`` lies past its resource's known end."""
-        return unit.page > self._ends.get(unit.resource, unit.page)
+    def past_end(self, place: WorkUnit | PageOutcome) -> bool:
+        """Tell whether a unit or page lies past its resource's known end."""
+        return place.page > self._ends.get(place.resource, place.page)
 
-    def follow_ups(self, first: Iterable[ReadyPage]) -> Iterator[WorkUnit]:
+    def follow_ups(self, first: Iterable[PageOutcome]) -> Iterator[WorkUnit]:
         """Yield the units the first pages announce, each resource's only up to its end."""
         first = list(first)
         read: dict[str, int] = {}
         for page in first:
-            read[page.unit.resource] = max(read.get(page.unit.resource, 0), page.unit.page)
+            read[page.resource] = max(read.get(page.resource, 0), page.page)
         for page in first:
-            if page.unit.page != 1:
+            if page.page != 1:
                 continue
-            resource, total = page.unit.resource, page.total_pages
+            resource, total = page.resource, page.total_pages
             units = self.source.follow_up_units(resource, total, self.max_pages, read[resource])
             for unit in units:
                 if self.past_end(unit):
@@ -106,7 +137,7 @@ class Frontier:
         """Return the next units of resources whose last page read was full and said more."""
         found = []
         for resource, last in self._last.items():
-            number = last.unit.page
+            number = last.page
             if last.error is None and last.more and resource not in self._ends:
                 count = self.CHUNK
                 if self.max_pages is not None:

@@ -12,8 +12,10 @@ Linux from Python 3.14): a clean process, started once per parent, that has alre
 what a worker needs, so each pool's workers are forked from it in milliseconds instead of
 each importing workbench. Like spawned ones, they inherit no lock, socket or thread from the
 parent. Each worker rebuilds the ingestor from a picklable recipe, configures logging as the
-parent did and binds the run's log context, so its lines read like the parent's. A worker
-never opens Postgres or Redis: its pages go back to the parent's writer.
+parent did and binds the run's log context, so its lines read like the parent's. A pool's
+worker never opens Postgres or Redis: its pages go back to the parent's writer. (A queue's
+local workers, ``workbench.queue.local``, come from the same fork server and recipe, and
+write themselves.)
 """
 
 from __future__ import annotations
@@ -41,15 +43,19 @@ from workbench.sources.source import Payload, RawPage, WorkUnit
 
 __all__ = [
     "PRELOAD",
+    "WorkerIngestor",
     "ahandle_on_processes",
     "handle_in_process",
+    "ingestor_from_recipe",
     "prepare_in_process",
     "process_pool",
+    "recipe",
+    "set_up_like_parent",
     "worker_context",
 ]
 
 #: What the fork server imports once, so that every worker forked from it starts warm.
-PRELOAD = [__name__, "workbench.sources.http_api", "requests"]
+PRELOAD = [__name__, "workbench.sources.http_api", "requests", "workbench.queue.local"]
 
 # One per worker process, set by the pool's initializer: a process handles jobs with these.
 _process_state: tuple[Ingestor, Worker] | None = None
@@ -70,11 +76,11 @@ def process_pool(ingestor: Ingestor, processes: int) -> ProcessPoolExecutor:
         processes,
         mp_context=worker_context(),
         initializer=_init_process,
-        initargs=(_recipe(ingestor), current_logging(), get_context()),
+        initargs=(recipe(ingestor), current_logging(), get_context()),
     )
 
 
-def _recipe(ingestor: Ingestor) -> dict[str, Any]:
+def recipe(ingestor: Ingestor) -> dict[str, Any]:
     """Return what a worker process needs to rebuild ``ingestor`` (all picklable)."""
     return {
         "source": ingestor.source,
@@ -82,19 +88,36 @@ def _recipe(ingestor: Ingestor) -> dict[str, Any]:
         "resources": ingestor.resources,
         "retry_options": ingestor.retry_options,
         "cpu_cost": ingestor.cpu_cost,
+        "batch_rows": ingestor.batch_rows,
         "run_id": ingestor.run_id,
         "started": ingestor._started,  # perf_counter is system-wide on Linux: one time axis
     }
 
 
-class _ProcessIngestor(Ingestor):
-    """The ingestor a worker process rebuilds: it handles jobs, the parent schedules them."""
+class WorkerIngestor(Ingestor):
+    """The ingestor a worker rebuilds: it handles (and maybe writes) jobs, others schedule."""
 
     mode = "process-worker"
 
     def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
-        """Not used: the parent process schedules."""
+        """Not used: whoever started this worker schedules."""
         raise NotImplementedError
+
+
+def ingestor_from_recipe(recipe: dict[str, Any]) -> WorkerIngestor:
+    """Rebuild an ingestor from ``recipe()``, on the parent's time axis."""
+    options = dict(recipe)
+    started = options.pop("started")
+    ingestor = WorkerIngestor(**options)
+    ingestor._started = started
+    return ingestor
+
+
+def set_up_like_parent(logging_settings: dict[str, str] | None, context: dict[str, Any]) -> None:
+    """Configure logging as the parent did and bind its log context in this process."""
+    if logging_settings is not None:
+        configure_logging(**logging_settings)
+    set_context(context)
 
 
 def _init_process(
@@ -104,13 +127,8 @@ def _init_process(
     global _process_state
     # Ctrl-C reaches the whole process group: the parent decides when its workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if logging_settings is not None:
-        configure_logging(**logging_settings)
-    set_context(context)
-    recipe = dict(recipe)
-    started = recipe.pop("started")
-    ingestor = _ProcessIngestor(**recipe)
-    ingestor._started = started
+    set_up_like_parent(logging_settings, context)
+    ingestor = ingestor_from_recipe(recipe)
     worker = Worker(f"process-{os.getpid()}", ingestor.source.open_session())
     _process_state = (ingestor, worker)
 

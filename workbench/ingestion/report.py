@@ -45,6 +45,8 @@ class UnitResult:
     #: Whether the worker's Redis answered when the unit ended (True when running without).
     cache_available: bool = True
     total_pages: int | None = None
+    #: Whether the source said a next page follows (``Link: rel="next"``).
+    more: bool = False
     error: str | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     span: PageSpan | None = None
@@ -72,6 +74,7 @@ class RunReport:
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     failed_pages: list[dict[str, Any]] = field(default_factory=list)
     spans: list[PageSpan] = field(default_factory=list)
+    #: Whether Redis answered the last unit's worker and, at the end, the runner.
     cache_available: bool = True
     #: False while running, and for good when the run was stopped before its end.
     completed: bool = True
@@ -103,6 +106,9 @@ class RunReport:
             )
         if result.span is not None:
             self.spans.append(result.span)
+        # Workers elsewhere (a queue's) have caches of their own: the latest one to answer
+        # tells, with the runner's own at the end.
+        self.cache_available = result.cache_available
 
     def add_retries(self, retries: dict[str, int]) -> None:
         """Count retries by stage into the totals."""

@@ -69,7 +69,7 @@ def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None
             report.interrupted = bool(ingestor.stopping)
             report.stopped = report.stopped or ingestor.stopping.reason
             report.seconds = time.perf_counter() - ingestor._started
-            report.cache_available = ingestor.cache_available()
+            report.cache_available = report.cache_available and ingestor.cache_available()
             report.add_retries({"redis": _redis_retries(ingestor) - redis_retries})
             record.finish(report.status, report.summary())
     return report

@@ -276,6 +276,7 @@ class PageWriter:
             cache_hit=page.cache_hit,
             cache_available=self.cache is None or not self.cache.availability.is_down,
             total_pages=page.total_pages,
+            more=page.more,
         )
 
 

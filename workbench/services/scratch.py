@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
 __all__ = ["scratch_database"]
 
@@ -24,11 +25,12 @@ def scratch_database(admin_dsn: str, *, prefix: str = "wb_test_") -> Iterator[st
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield psycopg2.extensions.make_dsn(admin_dsn, dbname=name)
         finally:
             with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                cur.execute(drop.format(sql.Identifier(name)))
     finally:
         admin.close()

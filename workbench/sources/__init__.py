@@ -2,7 +2,10 @@
 
 A source splits a resource into units of work (pages, file chunks) and reads one unit at a
 time, with sync and async twins. ``HttpApiSource`` reads a JSONPlaceholder-style API (the
-real one, or ``workbench.local_api``); ``FileSource`` reads CSV and JSON Lines files.
+real one, or ``workbench.local_api``); ``FileSource`` reads CSV and JSON Lines files;
+``StreamSource`` (``workbench.sources.stream``, imported from there: it builds on the
+ingestion pipeline) consumes records appended to a Redis stream, which
+``workbench.sources.producer`` writes at a given rate.
 """
 
 from __future__ import annotations

@@ -146,11 +146,11 @@ class FileSource(Source):
             rows = csv.DictReader(io.StringIO(text))
             records: list[Any] = [nest(row, types) for row in rows]
         else:
-            records = [_json_or_text(line) for line in text.splitlines() if line.strip()]
+            records = [json_or_text(line) for line in text.splitlines() if line.strip()]
         return RawPage(unit, records)
 
 
-def _json_or_text(line: str) -> Any:
+def json_or_text(line: str) -> Any:
     """Parse one JSON Lines record; keep an unparseable line, with why, for the processor."""
     try:
         return json.loads(line)
