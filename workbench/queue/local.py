@@ -13,6 +13,7 @@ run completed, cancelled (its tasks dropped) when an exception ended it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import signal
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ from workbench.queue.codec import decode_results, encode_units
 from workbench.queue.pipeline import TaskPipeline, job_spec
 from workbench.queue.worker import QueueWorker
 from workbench.services.common import wait_until
+from workbench.sources.source import WorkUnit
 
 if TYPE_CHECKING:
     from workbench.ingestion.base import Ingestor
@@ -43,6 +45,8 @@ __all__ = ["LocalQueue", "pages_per_task", "serve_job"]
 START_TIMEOUT_S = 60.0
 #: Seconds a stopping worker gets to finish its task before it is killed.
 STOP_TIMEOUT_S = 30.0
+#: Tasks on the queue, per worker, before the run waits for results to add more.
+TASKS_AHEAD_PER_WORKER = 2
 
 
 def pages_per_task(
@@ -157,23 +161,26 @@ class LocalQueue:
                     self.broker.leave(name)
 
     def run(self, jobs: Iterable[Job]) -> Iterator[UnitResult]:
-        """Put the jobs' units on the queue as tasks; yield each page's result as it lands."""
+        """Put the jobs' units on the queue as tasks, a few per worker ahead; yield results.
+
+        Units are taken only as tasks are needed, so what the run learns meanwhile (a short
+        page ends its resource, a stop request) applies to the units not yet taken.
+        """
         self._calls += 1
-        units = [job.unit for job in jobs]  # a worker looks its cached responses up itself
-        spread = None if self._calls == 1 else self.ingestor.workers  # the first pages: together
-        size = self.options.task_pages or pages_per_task(
-            len(units),
-            rows_per_unit=self.rows_per_unit,
-            batch_rows=self.ingestor.batch_rows,
-            spread=spread,
-        )
-        tasks = [encode_units(units[i : i + size]) for i in range(0, len(units), size)]
-        waiting = set(self.broker.add_tasks(self.job, tasks))
-        withdrawn = False
-        while waiting:
-            if self.ingestor.stopping and not withdrawn:  # a graceful stop: only tasks begun
-                waiting -= set(self.broker.withdraw(self.job, sorted(waiting)))
-                withdrawn = True
+        units = (job.unit for job in jobs)  # a worker looks its cached responses up itself
+        ahead = TASKS_AHEAD_PER_WORKER * self.ingestor.workers
+        waiting: set[str] = set()
+        more, withdrawn = True, False
+        while more or waiting:
+            if self.ingestor.stopping:
+                more = False
+                if not withdrawn:  # a graceful stop: only the tasks a worker began
+                    waiting -= set(self.broker.withdraw(self.job, sorted(waiting)))
+                    withdrawn = True
+                    continue
+            if more and len(waiting) < ahead:
+                tasks, more = self._tasks(units, ahead - len(waiting))
+                waiting |= set(self.broker.add_tasks(self.job, tasks))
                 continue
             reports = self.broker.results(self.job, self._after, block_ms=self.options.block_ms)
             if not reports:
@@ -187,6 +194,25 @@ class LocalQueue:
                     results = decode_results(fields["results"])
                     self._learn(results)
                     yield from results
+
+    def _tasks(self, units: Iterator[WorkUnit], room: int) -> tuple[list[dict[str, str]], bool]:
+        """Take up to ``room`` tasks' worth of units; return the tasks and whether more may come.
+
+        The last units of a round are spread over the workers; the first pages stay together.
+        """
+        full = self.options.task_pages or pages_per_task(
+            0, rows_per_unit=self.rows_per_unit, batch_rows=self.ingestor.batch_rows, spread=None
+        )
+        taken = list(itertools.islice(units, full * room))
+        more = len(taken) == full * room
+        spread = None if more or self._calls == 1 else self.ingestor.workers
+        size = self.options.task_pages or pages_per_task(
+            len(taken),
+            rows_per_unit=self.rows_per_unit,
+            batch_rows=self.ingestor.batch_rows,
+            spread=spread,
+        )
+        return [encode_units(taken[i : i + size]) for i in range(0, len(taken), size)], more
 
     def _learn(self, results: list[UnitResult]) -> None:
         """Learn the records per unit from what a task fetched (sizes the later tasks)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from workbench.db.connections import Connections
 from workbench.ingestion.base import Ingestor
-from workbench.ingestion.planning import with_cached
+from workbench.ingestion.planning import Frontier, with_cached
 from workbench.ingestion.processes import WorkerIngestor
 from workbench.ingestion.report import UnitResult
 from workbench.ingestion.workers import RetryOptions, Worker
@@ -45,8 +45,12 @@ class TaskPipeline:
         cache = ingestor.cache if ingestor.source.cacheable else None
         writer = ingestor.writer()
         results: list[UnitResult] = []
-        for job in with_cached(units, cache):
-            results += writer.add(ingestor.handle(job, self.worker))
+        # A short page ends its resource here too: a task's later units of it are not fetched.
+        frontier = Frontier(ingestor.source, None)
+        for job in frontier.within(with_cached(units, cache)):
+            page = ingestor.handle(job, self.worker)
+            frontier.see(page)
+            results += writer.add(page)
         return results + writer.flush()
 
     def close(self) -> None:
