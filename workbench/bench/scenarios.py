@@ -142,7 +142,13 @@ def _io_cases(plan: Plan) -> list[Case]:
     """Every mode at every latency over its range of concurrency, then the latency target."""
     found = []
     size = plan.io_pages * plan.io_page_size
-    timeline_load = {"threaded": 16, "async": 16, "multiprocess": max(plan.io_workers), "sync": 1}
+    timeline_load = {
+        "sync": 1,
+        "threaded": 16,
+        "multiprocess": max(plan.io_workers),
+        "async": 16,
+        "async_processes": 16,
+    }
     for latency in plan.io_latencies_ms:
         for mode in MODES:
             for load in _io_loads(plan, mode):
