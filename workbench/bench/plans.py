@@ -45,6 +45,9 @@ class Plan:
     write_batch: int = 1_000
     dedup_keys: int = 50_000
     batching_records: int = 20_000
+    #: Posts each processor handles alone (in batches of each size), and end to end.
+    processor_records: int = 20_000
+    processor_batches: tuple[int, ...] = (100, 1_000, 10_000)
     growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     e2e_records: int = 100_000
     page_size: int = 100
@@ -71,6 +74,7 @@ class Plan:
             persist_rows=max(10, round(self.persist_rows * factor)),
             dedup_keys=max(10, round(self.dedup_keys * factor)),
             batching_records=records(self.batching_records, self.page_size),
+            processor_records=records(self.processor_records, self.page_size),
             growth_sizes=tuple(records(n, self.page_size) for n in self.growth_sizes),
             e2e_records=records(self.e2e_records, self.page_size),
         )
@@ -100,6 +104,8 @@ QUICK = Plan(
     persist_rows=10_000,
     dedup_keys=20_000,
     batching_records=5_000,
+    processor_records=5_000,
+    processor_batches=(100, 5_000),
     growth_sizes=(1_000, 10_000),
     e2e_records=10_000,
 )

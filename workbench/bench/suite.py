@@ -20,6 +20,7 @@ from workbench.bench.charts import write_charts, write_timeline
 from workbench.bench.context import BenchContext
 from workbench.bench.limits import CopyLimitTrial, HttpLimitTrial
 from workbench.bench.peer import PeerTrial, dlt_version
+from workbench.bench.processing import ProcessTrial
 from workbench.bench.results import (
     collect_environment,
     environment_from_row,
@@ -49,6 +50,7 @@ _TRIALS: dict[str, Callable[[Case, BenchContext, Plan], Trial]] = {
     "copy_limit": lambda c, ctx, p: CopyLimitTrial(c, ctx),
     "write": lambda c, ctx, p: WriteTrial(c, ctx),
     "dedup": lambda c, ctx, p: DedupTrial(c, ctx),
+    "process": lambda c, ctx, p: ProcessTrial(c, ctx.seed),
 }
 
 

@@ -16,6 +16,7 @@ from workbench.bench.results import Environment
 from workbench.bench.runner import Result, Spread
 from workbench.bench.targets import MISSED, TargetOutcome
 from workbench.ingestion.modes import MODES
+from workbench.processing.registry import PROCESSORS
 
 __all__ = [
     "HeadlineRow",
@@ -23,6 +24,7 @@ __all__ = [
     "headline",
     "headline_size",
     "headline_table",
+    "processors_table",
     "render_summary",
     "table",
     "targets_table",
@@ -112,6 +114,40 @@ def headline_table(results: Sequence[Result]) -> str:
         f"{headline_size(results) or 0:,} posts from the local API (its own process, no added "
         "latency), fetched, processed, deduplicated through Redis and upserted into Postgres; "
         "the pipeline limit is the slower of the HTTP and DB limits.\n\n"
+    )
+    return intro + table(headers, body)
+
+
+def processors_table(results: Sequence[Result]) -> str:
+    """Return every processor side by side: alone per batch size, then end to end."""
+    loads: dict[str, dict[str, float]] = {}  # load -> processor -> median records/s
+    for result in results:
+        case = result.case
+        if case.scenario != "processors":
+            continue
+        if case.kind == "process":
+            loads.setdefault(f"alone, batches of {case.page_size:,}", {})[case.mode] = (
+                result.rate.median
+            )
+        else:
+            loads.setdefault(f"end to end, {case.mode}", {})[case.processor] = result.rate.median
+    if not loads:
+        return ""
+    baseline, *others = PROCESSORS
+    body = []
+    for load, rates in loads.items():
+        cells = [f"{rates[name]:,.0f}" if name in rates else "-" for name in PROCESSORS]
+        base = rates.get(baseline)
+        ratios = [_ratio(rates[name] / base if base and name in rates else None) for name in others]
+        body.append((load, *cells, *ratios))
+    headers = (
+        "load",
+        *(f"{name} records/s" for name in PROCESSORS),
+        *(f"{name} / {baseline}" for name in others),
+    )
+    intro = (
+        "The same posts through each processor: alone (no I/O) in batches of each size, then a "
+        f"whole ingestion. Above 1.00x a processor is faster than {baseline}, below it slower.\n\n"
     )
     return intro + table(headers, body)
 
@@ -208,6 +244,7 @@ def render_summary(
         *(f"![{name}]({name})\n" for name in charts if name.startswith("headline")),
         *(["## Speed targets\n"] if outcomes else []),
         "\n".join(_target_section(i, o, quick) for i, o in enumerate(outcomes, 1)),
+        *(["## Processors\n", processors_table(results)] if processors_table(results) else []),
         "## Scenarios\n",
         _scenario_tables(results),
         "## Charts\n",
