@@ -98,8 +98,14 @@ def clean_texts(texts: pd.Series) -> pd.Series:
 
 
 def word_counts(texts: pd.Series) -> pd.Series:
-    """Count each text's whitespace-separated words, as ``len(text.split())`` does."""
-    return texts.str.split().str.len()
+    """Count each text's whitespace-separated words, as ``len(text.split())`` does.
+
+    Not ``texts.str.split().str.len()``: that keeps every text's list of words alive at once,
+    and on a batch of 10,000 the allocations and garbage collections cost more than the
+    splitting. One list at a time, each dropped as soon as it is counted, gives the same counts.
+    """
+    counts = np.fromiter(map(len, map(str.split, texts)), dtype=np.int64, count=len(texts))
+    return pd.Series(counts, index=texts.index)
 
 
 def emails(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
