@@ -11,13 +11,7 @@ from hypothesis import strategies as st
 
 from tests.processing.strategies import batch
 from workbench.errors import ValidationError
-from workbench.processing import (
-    NormaliseEmail,
-    ProcessedBatch,
-    Processor,
-    Step,
-    WordCounts,
-)
+from workbench.processing import NormaliseEmail, ProcessedBatch, Processor, Step, WordCounts
 from workbench.processing.vectorised import MAX_NESTING, PandasProcessor
 
 Data = dict[str, list[dict[str, Any]]]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from itertools import chain
+from itertools import chain, takewhile
 from typing import Any
 
 import numpy as np
@@ -60,8 +60,8 @@ _ALLOWED = {
     None: _ANY_SCALAR,
 }
 _STR, _INT, _FLOAT = (columns.KINDS.index(kind) for kind in (str, int, float))
-# An enrichment value for "leave the record as it is": the row has no such text.
-_UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<unset>"})()
+# An enrichment value meaning "leave the record as it is": the row had no such text.
+_UNSET: Any = object()
 
 
 def _plain(keys: Iterable[object]) -> bool:
@@ -147,7 +147,7 @@ class _Group:
         kinds = columns.kinds(cells)
         allowed = np.array([[k in a for k in columns.KINDS] + [False] for a in self.allowed])
         leaf_of = np.repeat(np.arange(len(self.leaves)), size)
-        self.passes &= allowed[leaf_of, kinds].reshape(-1, size).all(axis=0) if size else True
+        self.passes &= allowed[leaf_of, kinds].reshape(-1, size).all(axis=0)
         ids = np.arange(self.id_leaf * size, (self.id_leaf + 1) * size)
         self._fail(ids[kinds[ids] == _INT], lambda values: values < 1, cells)
         self._fail(np.flatnonzero(kinds == _FLOAT), lambda v: ~np.isfinite(v.astype(float)), cells)
@@ -158,7 +158,7 @@ class _Group:
         if len(dirty):
             cells[dirty] = columns.clean_texts(pd.Series(cells[dirty], dtype=object)).to_numpy()
         kept = np.flatnonzero(self.passes)
-        self.leaves = [leaf.tolist() for leaf in cells.reshape(-1, size)[:, kept]] if size else []
+        self.leaves = [leaf.tolist() for leaf in cells.reshape(-1, size)[:, kept]]
         return kept
 
     def _fail(self, where: np.ndarray, failing: Any, cells: np.ndarray) -> None:
@@ -237,11 +237,9 @@ class PandasProcessor(Processor):
         self, resource: str, steps: Iterable[Step] | None = None, cpu_cost: int = 0
     ) -> None:
         super().__init__(resource, steps, cpu_cost)
-        count = next((i for i, s in enumerate(self.steps) if type(s) not in _COLUMN_STEPS), None)
-        count = len(self.steps) if count is None else count
-        self._column_steps = self.steps[:count]
-        rest = self.steps[count:]
-        # What has no column form runs per record, after the column steps.
+        self._column_steps = tuple(takewhile(lambda step: type(step) in _COLUMN_STEPS, self.steps))
+        rest = self.steps[len(self._column_steps) :]
+        # From the first step without a column form on, every step runs per record, in order.
         self._tail = Processor(resource, rest, cpu_cost) if rest or cpu_cost else None
 
     def process_many(self, raws: Iterable[object]) -> ProcessedBatch:
