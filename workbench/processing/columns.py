@@ -49,6 +49,7 @@ _NEEDLES = (
 _SURROGATE = "[\ud800-\udfff]"
 _BLANKS = r"[^\S\n]+"
 _AROUND_NEWLINE = " ?\n ?"
+_DOMAIN = r"(?s).@([^@]+)\Z"
 
 
 def kinds(values: Sequence[Any]) -> np.ndarray:
@@ -111,8 +112,6 @@ def word_counts(texts: pd.Series) -> pd.Series:
 def emails(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Lowercase each address; give its domain, or None without a local part, an @ and a domain."""
     lowered = texts.str.lower()
-    if lowered.empty:  # rpartition gives no columns at all then
-        return lowered, lowered.copy()
-    local, at, domain = (part for _, part in lowered.str.rpartition("@").items())
-    whole = (at == "@") & (local != "") & (domain != "")
-    return lowered, domain.where(whole, None)
+    # rpartition("@")'s rule as one regex: a character, the last @, then the rest, not empty.
+    domains = lowered.str.extract(_DOMAIN, expand=False).astype(object)
+    return lowered, domains.where(domains.notna(), None)
