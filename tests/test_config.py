@@ -92,6 +92,13 @@ class TestLayering:
         s = Settings.from_env({"WORKBENCH_PAGE_SIZE": "7", "WORKBENCH_MODE": "async"}, page_size=9)
         assert (s.page_size, s.mode) == (9, "async")
 
+    def test_processor_is_records_unless_pandas_is_chosen(self) -> None:
+        """The processor is ``records`` by default, ``pandas`` from WORKBENCH_PROCESSOR."""
+        assert Settings().processor == "records"
+        assert Settings.from_env({"WORKBENCH_PROCESSOR": "Pandas"}).processor == "pandas"
+        with pytest.raises(ConfigError, match="one of records, pandas"):
+            Settings(processor="numpy")
+
     def test_none_argument_means_not_given(self) -> None:
         """An override of None falls through to the environment, then to the default."""
         s = Settings.from_env({"WORKBENCH_PAGE_SIZE": "7"}, page_size=None, concurrency=None)

@@ -21,6 +21,7 @@ from workbench.address_validators import PostgresDsn, RedisUrl, Url
 from workbench.errors import ConfigError
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
+from workbench.processing.registry import PROCESSORS
 from workbench.queue.options import QueueOptions
 from workbench.redaction import redact
 from workbench.sources.http_api import DEFAULT_MAX_PAGE_BYTES
@@ -72,6 +73,8 @@ class Settings:
     retry_attempts = PositiveInt(default=5, max=100)
     cache_ttl_s = PositiveInt(default=300)
     use_cache = Bool(default=True)
+    # How pages are processed: one record at a time, or a column at a time with pandas.
+    processor = Choice(*PROCESSORS, default="records")
     # Records and rejects per transaction (whole pages; a larger page alone), in every mode.
     batch_rows = PositiveInt(default=DEFAULT_BATCH_ROWS, max=1_000_000)
     # Postgres connections writing batches at once (None: the mode's own default).

@@ -90,6 +90,31 @@ class TestAppending:
         assert read_rows(tmp_path) == []
 
 
+class TestOlderRuns:
+    """Results written before a column existed still read, and take new rows."""
+
+    def test_a_row_without_newer_columns_takes_their_defaults(self, result_of: ResultOf) -> None:
+        """A case field missing from a row (an older run's) takes its default."""
+        row = row_for(result_of(GROWTH, [1.0] * 3), run_id="r", plan="full", environment=ENV)
+        del row["processor"], row["batch_rows"]
+        assert result_from_row({k: str(v) for k, v in row.items()}).case == GROWTH
+
+    def test_appending_to_an_older_file_rewrites_its_header(
+        self, result_of: ResultOf, tmp_path: Path
+    ) -> None:
+        """A results.csv with an older header gets today's, its rows kept, before the new row."""
+        old = row_for(result_of(GROWTH, [1.0] * 3), run_id="old", plan="full", environment=ENV)
+        older_columns = [column for column in COLUMNS if column != "processor"]
+        lines = [",".join(older_columns), ",".join(str(old[c]) for c in older_columns)]
+        (tmp_path / RESULTS_FILE).write_text("\n".join(lines) + "\n")
+        write_row(
+            tmp_path, row_for(result_of(IO, [1.0] * 3), run_id="new", plan="full", environment=ENV)
+        )
+        rows = read_rows(tmp_path)
+        assert tuple(rows[0]) == COLUMNS
+        assert [result_from_row(row).case for row in rows] == [GROWTH, IO]
+
+
 class TestFolders:
     """Run folder names and finding the latest run."""
 

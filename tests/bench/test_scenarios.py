@@ -152,6 +152,29 @@ class TestCases:
         others = [c for c in cases(FULL) if c.kind.startswith("ingest")]
         assert {c.batch_rows for c in others if c.scenario != "batching"} == {DEFAULT_BATCH_ROWS}
 
+    def test_processors_are_measured_alone_per_batch_size_then_end_to_end(self) -> None:
+        """Each processor alone on pages of 100 and larger batches, then both in async."""
+        found = cases(FULL, ("processors",))
+        assert [(c.kind, c.mode, c.page_size, c.processor) for c in found] == [
+            *(
+                ("process", name, batch, "records")
+                for batch in (100, 1_000, 10_000)
+                for name in ("records", "pandas")
+            ),
+            ("ingest", "async", FULL.page_size, "records"),
+            ("ingest", "async", FULL.page_size, "pandas"),
+        ]
+        assert {c.size for c in found} == {FULL.processor_records}
+        assert [c.label for c in found[:2]] == ["records, batches of 100", "pandas, batches of 100"]
+        assert [c.label for c in found[-2:]] == ["async", "async (pandas)"]
+        assert found[-1].name.endswith("/pandas") and not found[-2].name.endswith("/records")
+
+    def test_processor_batches_never_exceed_the_posts(self) -> None:
+        """A scaled-down plan measures batches no larger than the posts it processes."""
+        plan = QUICK.scaled(0.05)
+        sizes = {c.page_size for c in cases(plan, ("processors",)) if c.kind == "process"}
+        assert max(sizes) <= plan.processor_records
+
     def test_persist_measures_the_upsert_both_ways(self) -> None:
         """Persistence has every strategy on new rows, the upsert updating, and raw COPY."""
         persist = cases(FULL, ("persist",))

@@ -46,6 +46,21 @@ class TestRunBenchmark:
         assert "### dedup" in (tmp_path / "summary.md").read_text()
         assert (tmp_path / "dedup.png").exists()
 
+    def test_the_processors_are_measured_side_by_side(
+        self, bench_services: Services, tmp_path: Path
+    ) -> None:
+        """Both processors alone and end to end get rows, a comparison section and a chart."""
+        run_benchmark(TINY, ("processors",), tmp_path, services=bench_services, progress=False)
+        rows = read_rows(tmp_path)
+        assert [(row["kind"], row["mode"], row["processor"]) for row in rows][-2:] == [
+            ("ingest", "async", "records"),
+            ("ingest", "async", "pandas"),
+        ]
+        assert {row["mode"] for row in rows if row["kind"] == "process"} == {"records", "pandas"}
+        summary = (tmp_path / "summary.md").read_text()
+        assert "## Processors" in summary and "| end to end, async |" in summary
+        assert (tmp_path / "processors.png").exists()
+
     def test_a_failing_case_is_named_and_the_others_still_run(
         self, bench_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

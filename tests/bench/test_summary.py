@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result
-from workbench.bench.summary import headline, render_summary, table, threads_note
+from workbench.bench.summary import headline, processors_table, render_summary, table, threads_note
 from workbench.bench.targets import Target, evaluate, load_targets
 from workbench.services.common import project_root
 
@@ -104,6 +104,36 @@ class TestTargets:
         """The charts given are linked as images."""
         text = render(run(rate_result))
         assert "![headline.png](headline.png)" in text and "![io.png](io.png)" in text
+
+
+class TestProcessors:
+    """Processors side by side, whichever is faster."""
+
+    def test_each_load_shows_both_rates_and_their_ratio(self, rate_result: RateResult) -> None:
+        """Per batch size and end to end: each processor's records/s and pandas over records."""
+        results = [
+            rate_result("processors", "records", 80_000, kind="process", page_size=100),
+            rate_result("processors", "pandas", 20_000, kind="process", page_size=100),
+            rate_result("processors", "records", 80_000, kind="process", page_size=10_000),
+            rate_result("processors", "pandas", 100_000, kind="process", page_size=10_000),
+            rate_result("processors", "async", 40_000),
+            rate_result("processors", "async", 30_000, processor="pandas"),
+        ]
+        text = processors_table(results)
+        assert "| load | records records/s | pandas records/s | pandas / records |" in text
+        assert "| alone, batches of 100 | 80,000 | 20,000 | 0.25x |" in text
+        assert "| alone, batches of 10,000 | 80,000 | 100,000 | 1.25x |" in text
+        assert "| end to end, async | 40,000 | 30,000 | 0.75x |" in text
+        assert "## Processors" in render(results)
+
+    def test_a_missing_processor_is_a_dash_and_none_means_no_section(
+        self, rate_result: RateResult
+    ) -> None:
+        """A load measured for one processor only has dashes; a run without any, no section."""
+        only = [rate_result("processors", "records", 50_000, kind="process", page_size=100)]
+        assert "| alone, batches of 100 | 50,000 | - | - |" in processors_table(only)
+        assert processors_table(run(rate_result)) == ""
+        assert "## Processors" not in render(run(rate_result))
 
 
 class TestTable:

@@ -126,6 +126,27 @@ class TestModesAndBatches:
         assert "(from WORKBENCH_BATCH_ROWS)" in from_env.stderr
 
 
+class TestProcessorChoice:
+    """The processor flag and variable."""
+
+    def test_pandas_stores_what_records_stores_and_a_bad_name_exits_2(
+        self, api: ServerHandle, env: dict[str, str], postgres_dsn: str
+    ) -> None:
+        """``--processor pandas`` runs and stores the same rows; a bad WORKBENCH_PROCESSOR is 2."""
+        pandas = ingest(env, api, "--mode", "async", "--processor", "pandas", "--source-name", "p")
+        assert pandas.returncode == 0, pandas.stderr
+        records = ingest({**env, "WORKBENCH_PROCESSOR": "records"}, api, "--source-name", "r")
+        assert records.returncode == 0, records.stderr
+        assert [last_line_json(done.stdout)["processor"] for done in (pandas, records)] == [
+            "pandas",
+            "records",
+        ]
+        assert checksums(postgres_dsn, "p") == checksums(postgres_dsn, "r")
+        bad = ingest({**env, "WORKBENCH_PROCESSOR": "numpy"}, api, "--mode", "sync")
+        assert bad.returncode == 2
+        assert "(from WORKBENCH_PROCESSOR)" in bad.stderr
+
+
 class TestLogContext:
     """Every log line of a run says which run, resource and page it is about, in every mode."""
 

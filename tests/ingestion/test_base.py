@@ -81,6 +81,13 @@ class TestWorker:
         assert worker.processor("comments", cpu_cost=0).resource == "comments"
         assert set(worker.processors) == {"posts", "comments"}
 
+    def test_the_processor_is_of_the_kind_named(self) -> None:
+        """A worker told ``pandas`` builds the vectorised processor, with the CPU cost given."""
+        from workbench.processing.vectorised import PandasProcessor
+
+        processor = Worker("w").processor("posts", cpu_cost=3, kind="pandas")
+        assert processor == PandasProcessor("posts", cpu_cost=3)
+
 
 class TestResponseCache:
     """Pages kept in Redis between runs."""

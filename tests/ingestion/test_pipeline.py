@@ -22,6 +22,16 @@ POSTS[2] = {**POSTS[2], "userId": "one"}
 POSTS[11] = 42
 POSTS[13] = {key: value for key, value in POSTS[13].items() if key != "title"}
 COMMENTS: list[Any] = Dataset(seed=5, scale=0.5).slice("comments", 0, 12)
+#: The same pages with text every cleaning rule touches, an extra field, a nested object,
+#: a float id and an element no JSON parser takes (a lone surrogate): one more reject.
+HOSTILE_POSTS: list[Any] = [dict(post) if type(post) is dict else post for post in POSTS]
+HOSTILE_POSTS[0]["title"] = " NUL\x00 and CRLF\r\n, tab\t and NEL\x85\u2028 "
+HOSTILE_POSTS[1]["body"] = "no-break\xa0\xa0space, cafe\u0301, \U0001f600\r\r\n\n  end "
+HOSTILE_POSTS[4]["body"] = "a lone \ud800 half"
+HOSTILE_POSTS[5]["id"] = 6.0
+HOSTILE_POSTS[6]["meta"] = {"tags": "x\x00y", "seen": True}
+HOSTILE_POSTS[7]["score"] = 0.5
+HOSTILE_COMMENTS = [{**comment, "email": comment["email"].upper()} for comment in COMMENTS]
 
 
 @pytest.fixture(params=(1, DEFAULT_BATCH_ROWS), ids=("per-page", "batched"))
@@ -69,6 +79,19 @@ class TestSameResultInEveryMode:
         assert len(first["rows"]) == 25 - 3 + 12
         assert len(first["rejects"]) == 3
         assert all(result == first for result in found.values())
+
+    def test_the_pandas_processor_stores_what_the_per_record_one_does(
+        self, serve_records: Any, build: Any, postgres_dsn: str
+    ) -> None:
+        """Every mode with ``processor="pandas"`` stores the rows and rejects of ``records``."""
+        url = serve_records({"posts": HOSTILE_POSTS, "comments": HOSTILE_COMMENTS})
+        report = build("sync", url, name="records").run()
+        assert (report.ok, report.rejected, report.processor) == (True, 4, "records")
+        expected = stored_rows(postgres_dsn, "records")
+        for mode in MODES:
+            report = build(mode, url, name=mode, processor="pandas").run()
+            assert (report.ok, report.processor) == (True, "pandas"), report.failed_pages
+            assert stored_rows(postgres_dsn, mode) == expected, mode
 
     def test_every_page_passes_the_stages_in_order(
         self, mode: str, batch_rows: int, serve_records: Any, build: Any

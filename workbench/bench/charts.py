@@ -2,7 +2,8 @@
 
 * ``headline.png``: records/s of every mode next to the limits and the peer;
 * ``io.png``: records/s against concurrency, a panel per added latency, a line per mode;
-* ``cpu.png``, ``persist.png``, ``dedup.png``, ``batching.png``: a bar per mode or strategy;
+* ``cpu.png``, ``persist.png``, ``dedup.png``, ``batching.png``, ``processors.png``: a bar
+  per mode, strategy or processor;
 * ``growth.png``: time per record and peak memory against the number of records;
 * ``timeline-<mode>.png``: each page's fetch, processing and write over time, a row per worker.
 """
@@ -30,6 +31,7 @@ _BARS = {
     "persist": "Postgres insert strategies: rows/s",
     "dedup": "Redis dedup strategies: keys/s",
     "batching": "A transaction per page (batch 1) or batches: records/s",
+    "processors": "Processing alone per batch size, then end to end: records/s",
 }
 
 

@@ -56,6 +56,9 @@ class Plan:
     queue_pages: int = 200
     queue_page_size: int = 10
     queue_overhead_tasks: int = 5_000
+    #: Posts each processor handles alone (in batches of each size), and end to end.
+    processor_records: int = 20_000
+    processor_batches: tuple[int, ...] = (100, 1_000, 10_000)
     growth_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     e2e_records: int = 100_000
     page_size: int = 100
@@ -85,6 +88,7 @@ class Plan:
             batching_records=records(self.batching_records, self.page_size),
             queue_pages=pages(self.queue_pages),
             queue_overhead_tasks=max(10, round(self.queue_overhead_tasks * factor)),
+            processor_records=records(self.processor_records, self.page_size),
             growth_sizes=tuple(records(n, self.page_size) for n in self.growth_sizes),
             e2e_records=records(self.e2e_records, self.page_size),
         )
@@ -118,6 +122,8 @@ QUICK = Plan(
     batching_records=5_000,
     queue_pages=150,
     queue_overhead_tasks=2_000,
+    processor_records=5_000,
+    processor_batches=(100, 5_000),
     growth_sizes=(1_000, 10_000),
     e2e_records=10_000,
 )

@@ -135,15 +135,32 @@ def row_for(result: Result, *, run_id: str, plan: str, environment: Environment)
 
 
 def write_row(folder: Path, row: Mapping[str, Any]) -> None:
-    """Append one row to the folder's results.csv (its header first when the file is new)."""
+    """Append one row to the folder's results.csv (its header first when the file is new).
+
+    A file written before a column was added is rewritten with today's header first, its rows
+    keeping their values and leaving the new columns empty.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / RESULTS_FILE
     new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with path.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if tuple(header) != COLUMNS:
+            _rewrite(path, read_rows(folder))
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         if new:
             writer.writeheader()
         writer.writerow(row)
+
+
+def _rewrite(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
+    """Write ``rows`` again under today's header."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def read_rows(folder: Path) -> list[dict[str, str]]:
@@ -173,8 +190,12 @@ def environment_from_row(row: Mapping[str, str]) -> Environment:
 
 
 def result_from_row(row: Mapping[str, str]) -> Result:
-    """Rebuild a ``Result`` (without its report) from a CSV row."""
-    values = {f.name: _PARSERS[str(f.type)](row[f.name]) for f in fields(Case)}
+    """Rebuild a ``Result`` (without its report) from a CSV row.
+
+    A case field the row leaves empty, or has no column for (a run from before the field
+    existed), takes the field's default.
+    """
+    values = {f.name: _PARSERS[str(f.type)](row[f.name]) for f in fields(Case) if row.get(f.name)}
     seconds, rate = _spread(row, "seconds"), _spread(row, "rate")
     assert seconds is not None and rate is not None, f"row {row['case']} has no timings"
     samples = tuple(float(s) for s in row["samples"].split(";") if s)

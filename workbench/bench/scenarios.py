@@ -18,6 +18,9 @@ Scenarios:
 * ``queue``: queue mode with 1, 2 and 4 workers at added latency 0 and 20 ms, async on the
   same load (the ratio), and the queue's own cost per task (enqueue, claim, ack: no work);
   the queue is measured here only, by its workers (``modes.SCALE_OUT``);
+* ``processors``: each processor (``records``, ``pandas``) alone on the same posts, in pages
+  of 100 and in larger batches, then end to end in async mode: measured side by side, not
+  judged by a target;
 * ``growth``: every mode at growing sizes, each run in a child process for its peak memory;
 * ``limits``: the HTTP limit (raw aiohttp fetch), the DB limit (raw COPY) and the peer (dlt)
   on the end-to-end load, the growth case the headline table and the targets compare with.
@@ -35,12 +38,16 @@ from workbench.db.redis_dedup import DEDUP_STRATEGIES
 from workbench.errors import ConfigError
 from workbench.ingestion.modes import IN_PROCESS, SCALE_OUT
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
+from workbench.processing.registry import PROCESSORS
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
 
 # The plans (sizes) are data of their own; re-exported here, where cases are made of them.
 
-SCENARIOS = ("io", "threads", "cpu", "persist", "dedup", "batching", "queue", "growth", "limits")
+SCENARIOS = (
+    "io", "threads", "cpu", "persist", "dedup", "batching", "queue", "processors", "growth",
+    "limits",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,9 @@ class Case:
     """One thing to measure ``reps`` times: a kind of trial, its mode or strategy, its load.
 
     ``kind`` says which trial runs it (``ingest``, ``ingest_child``, ``write``,
-    ``copy_limit``, ``dedup``, ``http_limit``, ``peer``); ``mode`` is the ingestion mode, the
-    strategy or the limit's name; ``size`` counts the ``unit`` handled per repetition.
+    ``copy_limit``, ``dedup``, ``http_limit``, ``peer``, ``process``); ``mode`` is the
+    ingestion mode, the strategy, the limit's or the processor's name; ``size`` counts the
+    ``unit`` handled per repetition (``page_size`` at a time, for ``process``).
     """
 
     scenario: str
@@ -68,6 +76,8 @@ class Case:
     #: A write case whose keys are stored first with other checksums: every row is an update.
     update: bool = False
     timeline: bool = False
+    #: How an ingestion case processes its pages (``workbench.processing.registry``).
+    processor: str = "records"
 
     @property
     def name(self) -> str:
@@ -76,8 +86,12 @@ class Case:
         if self.kind in ("ingest", "ingest_child", "http_limit", "peer"):
             parts += [f"{self.size}x{self.page_size}", f"{self.latency_ms:g}ms"]
             parts.append(f"w{self.workers}" if self.by_workers else f"c{self.concurrency}")
+        elif self.kind == "process":
+            parts.append(f"{self.size}x{self.page_size}")
         else:
             parts.append(str(self.size))
+        if self.processor != "records":
+            parts.append(self.processor)
         if self.cpu_cost:
             parts.append(f"cpu{self.cpu_cost}")
         if self.batch_rows != DEFAULT_BATCH_ROWS:
@@ -89,6 +103,10 @@ class Case:
     @property
     def label(self) -> str:
         """Return the mode or strategy as tables and charts show it."""
+        if self.kind == "process":
+            return f"{self.mode}, batches of {self.page_size:,}"
+        if self.processor != "records":
+            return f"{self.mode} ({self.processor})"
         if self.update:
             return f"{self.mode} (update)"
         if self.batch_rows != DEFAULT_BATCH_ROWS:
@@ -243,6 +261,21 @@ def _queue_cases(plan: Plan) -> list[Case]:
     return found
 
 
+def _processor_cases(plan: Plan) -> list[Case]:
+    """Each processor alone on the same posts in batches of each size, then end to end."""
+    size = plan.processor_records
+    batches = sorted({min(batch, size) for batch in plan.processor_batches})
+    alone = [
+        Case("processors", "process", name, size, page_size=batch)
+        for batch in batches
+        for name in PROCESSORS
+    ]
+    # End to end in async, the fastest mode, where processing is the largest share of the CPU.
+    return alone + [
+        _ingest(plan, "processors", "async", size, processor=name) for name in PROCESSORS
+    ]
+
+
 def _growth_cases(plan: Plan) -> list[Case]:
     """Every mode at every growth size, in a child process (peak memory), sizes ascending."""
     return [
@@ -277,6 +310,7 @@ _BUILDERS = {
     "dedup": _dedup_cases,
     "batching": _batching_cases,
     "queue": _queue_cases,
+    "processors": _processor_cases,
     "growth": _growth_cases,
     "limits": _limit_cases,
 }

@@ -21,6 +21,7 @@ from workbench.bench.context import BenchContext
 from workbench.bench.limits import CopyLimitTrial, HttpLimitTrial
 from workbench.bench.peer import PeerTrial
 from workbench.bench.peer_env import ensure_peer_env
+from workbench.bench.processing import ProcessTrial
 from workbench.bench.results import (
     collect_environment,
     environment_from_row,
@@ -51,6 +52,7 @@ _TRIALS: dict[str, Callable[[Case, BenchContext, Plan], Trial]] = {
     "write": lambda c, ctx, p: WriteTrial(c, ctx),
     "dedup": lambda c, ctx, p: DedupTrial(c, ctx),
     "queue_overhead": lambda c, ctx, p: QueueOverheadTrial(c, ctx),
+    "process": lambda c, ctx, p: ProcessTrial(c, ctx.seed),
 }
 
 

@@ -16,6 +16,7 @@ from workbench.bench.results import Environment
 from workbench.bench.runner import Result, Spread
 from workbench.bench.targets import MISSED, TargetOutcome
 from workbench.ingestion.modes import IN_PROCESS
+from workbench.processing.registry import PROCESSORS
 
 __all__ = [
     "HeadlineRow",
@@ -23,6 +24,7 @@ __all__ = [
     "headline",
     "headline_size",
     "headline_table",
+    "processors_table",
     "queue_table",
     "render_summary",
     "table",
@@ -141,6 +143,40 @@ def queue_table(results: Sequence[Result]) -> str:
             f"{1000 / overhead.rate.median:.3f} ms ({overhead.case.size:,} tasks).\n"
         )
     return text
+
+
+def processors_table(results: Sequence[Result]) -> str:
+    """Return every processor side by side: alone per batch size, then end to end."""
+    loads: dict[str, dict[str, float]] = {}  # load -> processor -> median records/s
+    for result in results:
+        case = result.case
+        if case.scenario != "processors":
+            continue
+        if case.kind == "process":
+            loads.setdefault(f"alone, batches of {case.page_size:,}", {})[case.mode] = (
+                result.rate.median
+            )
+        else:
+            loads.setdefault(f"end to end, {case.mode}", {})[case.processor] = result.rate.median
+    if not loads:
+        return ""
+    baseline, *others = PROCESSORS
+    body = []
+    for load, rates in loads.items():
+        cells = [f"{rates[name]:,.0f}" if name in rates else "-" for name in PROCESSORS]
+        base = rates.get(baseline)
+        ratios = [_ratio(rates[name] / base if base and name in rates else None) for name in others]
+        body.append((load, *cells, *ratios))
+    headers = (
+        "load",
+        *(f"{name} records/s" for name in PROCESSORS),
+        *(f"{name} / {baseline}" for name in others),
+    )
+    intro = (
+        "The same posts through each processor: alone (no I/O) in batches of each size, then a "
+        f"whole ingestion. Above 1.00x a processor is faster than {baseline}, below it slower.\n\n"
+    )
+    return intro + table(headers, body)
 
 
 def targets_table(outcomes: Sequence[TargetOutcome]) -> str:
@@ -267,6 +303,7 @@ def render_summary(
             if (queue := queue_table(results))
             else []
         ),
+        *(["## Processors\n", processors_table(results)] if processors_table(results) else []),
         "## Scenarios\n",
         _scenario_tables(results),
         "## Charts\n",

@@ -83,6 +83,7 @@ class IngestTrial:
             "workers": case.workers,
             "max_pages": pages,
             "batch_rows": case.batch_rows,
+            "processor": case.processor,
             "postgres_dsn": self.ctx.postgres_dsn,
             "redis_url": self.ctx.redis_url,
             "use_cache": True,  # dedup is part of the pipeline; cached responses are cleared

@@ -23,6 +23,7 @@ from workbench.ingestion import Ingestor, RunReport, UnitResult
 from workbench.ingestion.factory import build_ingestor
 from workbench.ingestion.modes import ALIASES, MODES
 from workbench.logging_setup import configure_logging
+from workbench.processing.registry import PROCESSORS
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -44,6 +45,7 @@ def ingestor_from_args(args: argparse.Namespace, **overrides: Any) -> Ingestor:
         "batch_rows": args.batch_rows,
         "write_connections": args.write_connections,
         "use_cache": False if args.no_cache else None,
+        "processor": args.processor,
         "log_format": args.log_format,
         **overrides,
     }
@@ -126,6 +128,11 @@ def add_source_flags(parser: argparse.ArgumentParser) -> None:
         "--write-connections",
         type=int,
         help="Postgres connections writing batches at once (the mode's default: 1, or 2)",
+    )
+    parser.add_argument(
+        "--processor",
+        choices=list(PROCESSORS),
+        help="how pages are processed: records (one at a time) or pandas (a column at a time)",
     )
     parser.add_argument("--no-cache", action="store_true", help="bypass the Redis cache and dedup")
     parser.add_argument("--log-format", choices=("json", "text"), help="log lines on stderr")

@@ -35,6 +35,7 @@ from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
 from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
 from workbench.logging_setup import bind_context
 from workbench.processing import ProcessedBatch
+from workbench.processing.registry import processor_module
 from workbench.sources.source import Payload, RawPage, Source, WorkUnit
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class Ingestor(ABC):
         workers: int = 2,
         retry_options: RetryOptions | None = None,
         cpu_cost: int = 0,
+        processor: str = "records",
         batch_rows: int = DEFAULT_BATCH_ROWS,
         write_connections: int | None = None,
         heartbeat_s: float = 5.0,
@@ -77,6 +79,9 @@ class Ingestor(ABC):
         self.workers = workers
         self.retry_options = retry_options or RetryOptions()
         self.cpu_cost = cpu_cost
+        processor_module(processor)  # refuses an unknown name now, not on the first page
+        #: How pages are processed: ``records`` one at a time, ``pandas`` a column at a time.
+        self.processor = processor
         self.batch_rows = batch_rows
         self.write_connections = write_connections or self.default_write_connections
         self.heartbeat_s = heartbeat_s
@@ -165,7 +170,8 @@ class Ingestor(ABC):
 
     def process(self, raw: RawPage, worker: Worker) -> ProcessedBatch:
         """Clean, validate and checksum a page's records; invalid ones become rejects."""
-        return worker.processor(raw.unit.resource, self.cpu_cost).process_many(raw.records)
+        processor = worker.processor(raw.unit.resource, self.cpu_cost, self.processor)
+        return processor.process_many(raw.records)
 
     # --- one job, fetched and processed: what every mode schedules --------------------------
 

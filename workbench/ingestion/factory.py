@@ -58,6 +58,7 @@ def build_ingestor(
         workers=settings.workers,
         retry_options=RetryOptions(attempts=settings.retry_attempts),
         cpu_cost=cpu_cost,
+        processor=settings.processor,
         batch_rows=settings.batch_rows,
         write_connections=writers,
         heartbeat_s=settings.heartbeat_s,

@@ -39,6 +39,7 @@ from workbench.logging_setup import (
     set_context,
 )
 from workbench.processing import ProcessedBatch
+from workbench.processing.registry import processor_class, processor_module
 from workbench.sources.source import Payload, RawPage, WorkUnit
 
 __all__ = [
@@ -61,12 +62,16 @@ PRELOAD = [__name__, "workbench.sources.http_api", "requests", "workbench.queue.
 _process_state: tuple[Ingestor, Worker] | None = None
 
 
-def worker_context() -> multiprocessing.context.BaseContext:
-    """Return the fork server context (preloading ``PRELOAD``), else spawn where there is none."""
+def worker_context(also: tuple[str, ...] = ()) -> multiprocessing.context.BaseContext:
+    """Return the fork server context (preloading ``PRELOAD`` and ``also``), else spawn.
+
+    The preload is heeded when the server starts, once per parent: a module asked for later
+    is imported by each worker as it starts instead.
+    """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)  # heeded when the server starts, once per parent
+    context.set_forkserver_preload([*PRELOAD, *also])
     return context
 
 
@@ -74,7 +79,8 @@ def process_pool(ingestor: Ingestor, processes: int) -> ProcessPoolExecutor:
     """Return a pool of ``processes`` workers, each able to handle the ingestor's jobs."""
     return ProcessPoolExecutor(
         processes,
-        mp_context=worker_context(),
+        # The processor's module (pandas, for the vectorised one) only when it is the one used.
+        mp_context=worker_context((processor_module(ingestor.processor),)),
         initializer=_init_process,
         initargs=(recipe(ingestor), current_logging(), get_context()),
     )
@@ -89,6 +95,7 @@ def recipe(ingestor: Ingestor) -> dict[str, Any]:
         "retry_options": ingestor.retry_options,
         "cpu_cost": ingestor.cpu_cost,
         "batch_rows": ingestor.batch_rows,
+        "processor": ingestor.processor,
         "run_id": ingestor.run_id,
         "started": ingestor._started,  # perf_counter is system-wide on Linux: one time axis
     }
@@ -129,6 +136,7 @@ def _init_process(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_up_like_parent(logging_settings, context)
     ingestor = ingestor_from_recipe(recipe)
+    processor_class(ingestor.processor)  # imported now, not inside the first page's timing
     worker = Worker(f"process-{os.getpid()}", ingestor.source.open_session())
     _process_state = (ingestor, worker)
 

@@ -60,6 +60,8 @@ class RunReport:
     mode: str
     source: str
     resources: tuple[str, ...]
+    #: How pages were processed (``records`` or ``pandas``: see ``workbench.processing``).
+    processor: str = "records"
     pages: int = 0
     fetched: int = 0
     inserted: int = 0

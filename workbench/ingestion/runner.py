@@ -39,7 +39,13 @@ __all__ = ["results", "run"]
 
 def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None) -> RunReport:
     """Ingest every resource of ``ingestor`` and return the report, saved in ``ingest_runs``."""
-    report = RunReport(ingestor.run_id, ingestor.mode, ingestor.source.name, ingestor.resources)
+    report = RunReport(
+        ingestor.run_id,
+        ingestor.mode,
+        ingestor.source.name,
+        ingestor.resources,
+        processor=ingestor.processor,
+    )
     report.completed = False
     ingestor._started = time.perf_counter()
     redis_retries = _redis_retries(ingestor)

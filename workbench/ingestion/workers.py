@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from workbench.processing import Processor
+from workbench.processing.registry import processor_class
 from workbench.retry import retry
 from workbench.sources.source import Source
 
@@ -54,10 +55,10 @@ class Worker:
     session: Any = None
     processors: dict[str, Processor] = field(default_factory=dict)
 
-    def processor(self, resource: str, cpu_cost: int) -> Processor:
-        """Return this worker's processor for ``resource`` (built once)."""
+    def processor(self, resource: str, cpu_cost: int, kind: str = "records") -> Processor:
+        """Return this worker's processor for ``resource``, of the ``kind`` named (built once)."""
         if resource not in self.processors:
-            self.processors[resource] = Processor(resource, cpu_cost=cpu_cost)
+            self.processors[resource] = processor_class(kind)(resource, cpu_cost=cpu_cost)
         return self.processors[resource]
 
 

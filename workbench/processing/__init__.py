@@ -1,4 +1,9 @@
-"""Cleaning, validation, checksumming and enrichment of source records."""
+"""Cleaning, validation, checksumming and enrichment of source records.
+
+``Processor`` works one record at a time; ``vectorised.PandasProcessor`` does the same a page
+at a time with pandas, and is not imported here, so that importing this package never
+imports pandas (``registry.processor_class`` names either).
+"""
 
 from __future__ import annotations
 

@@ -189,6 +189,18 @@ class Processor:
                 data = stage(data)  # type: ignore[operator]
             stage = "checksum"
             checksum = _checksum(data)
+        except Exception as exc:
+            return self._failed(raw, stage, exc)
+        return self.finish(raw, data, checksum)
+
+    def finish(self, raw: object, data: dict[str, Any], checksum: str) -> ProcessResult:
+        """Run the enrichment on ``data``, already cleaned, validated and checksummed from ``raw``.
+
+        The second half of ``process``, for processors that do the first half their own way
+        (``workbench.processing.vectorised``); ``data`` is enriched in place.
+        """
+        stage: object = None
+        try:
             for stage in self._enrichment:
                 data = stage(data)  # type: ignore[operator]
                 if type(data) is not dict:
@@ -196,12 +208,8 @@ class Processor:
                     return self._reject(
                         raw, f"step {step_name(stage)!r} returned {returned}, not dict"
                     )
-        except ValidationError as exc:
-            return self._reject(raw, str(exc))
         except Exception as exc:
-            return self._reject(
-                raw, f"step {step_name(stage)!r} failed: {type(exc).__name__}: {exc}"
-            )
+            return self._failed(raw, stage, exc)
         return ProcessedRecord(self.resource, str(data["id"]), data, checksum)
 
     def process_many(self, raws: Iterable[object]) -> ProcessedBatch:
@@ -215,6 +223,12 @@ class Processor:
             else:
                 rejects.append(result)  # type: ignore[arg-type]
         return ProcessedBatch(self.resource, records, rejects)
+
+    def _failed(self, raw: object, stage: object, exc: Exception) -> Reject:
+        """Reject ``raw`` for what ``stage`` raised: a schema break says its own message."""
+        if isinstance(exc, ValidationError):
+            return self._reject(raw, str(exc))
+        return self._reject(raw, f"step {step_name(stage)!r} failed: {type(exc).__name__}: {exc}")
 
     def _reject(self, raw: object, reason: str) -> Reject:
         """Build the reject for ``raw``, with its id when it has a usable one."""
@@ -234,4 +248,5 @@ class Processor:
         return hash(self.__reduce__())
 
     def __repr__(self) -> str:
-        return f"Processor({self.resource!r}, steps={self.steps!r}, cpu_cost={self.cpu_cost!r})"
+        name = type(self).__name__
+        return f"{name}({self.resource!r}, steps={self.steps!r}, cpu_cost={self.cpu_cost!r})"

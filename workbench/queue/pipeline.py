@@ -70,6 +70,7 @@ def job_spec(ingestor: Ingestor, source: Mapping[str, Any], **extra: Any) -> dic
         "run_id": ingestor.run_id,
         "cpu_cost": str(ingestor.cpu_cost),
         "batch_rows": str(ingestor.batch_rows),
+        "processor": ingestor.processor,
         "retry_attempts": str(ingestor.retry_options.attempts),
         "use_cache": str(int(ingestor.connections.redis_url is not None)),
         **{key: str(value) for key, value in extra.items()},
@@ -89,6 +90,7 @@ def pipeline_for_job(
         retry_options=RetryOptions(attempts=int(spec["retry_attempts"])),
         cpu_cost=int(spec["cpu_cost"]),
         batch_rows=int(spec["batch_rows"]),
+        processor=spec.get("processor", "records"),  # jobs enqueued before the setting existed
         run_id=spec["run_id"],
     )
     return TaskPipeline(ingestor, worker_name)
