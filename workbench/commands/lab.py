@@ -41,12 +41,14 @@ def lab_command(port: int, token: str, ip: str = "127.0.0.1") -> list[str]:
 
 def _lab(args: argparse.Namespace) -> int:
     """Start the services, export where they are, then replace this process with JupyterLab."""
+    given, source = args.token, "--token"
+    if given is None:
+        given, source = os.environ.get(TOKEN_ENV) or None, TOKEN_ENV  # empty: not set
+    if given is not None and len(given) < 8:
+        raise ConfigError(f"{source}: expected at least 8 characters (JupyterLab is never open)")
+    token = given or secrets.token_hex(16)
     services = ensure_services()
     os.environ.update(services.as_env())  # kernels inherit it and reach the same servers
-    token = args.token or os.environ.get(TOKEN_ENV) or secrets.token_hex(16)
-    if len(token) < 8:
-        source = "--token" if args.token else TOKEN_ENV
-        raise ConfigError(f"{source}: expected at least 8 characters (JupyterLab is never open)")
     print(
         f"JupyterLab: http://127.0.0.1:{args.port}/lab/tree/{START_PAGE}?token={token}", flush=True
     )
