@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "workbench.commands.lab",
     "workbench.commands.ingest",
     "workbench.commands.bench",
+    "workbench.commands.reliability",
 )
 
 
