@@ -1,9 +1,10 @@
 """Each scenario group run once in one mode: the trouble made, the runs' statuses, the count.
 
-Every runner starts the local API (a thread here; the soak's in a process of its own),
-runs ``workbench ingest`` as a user would (``cli_runs``), makes its trouble (a signal, a
-kill, a restart, an outage) once records are landing, and accounts for every record
-(``accounting.account``) before the row's database goes. Runs that stop a run midway read
+Every runner starts the local API in a thread and runs ``workbench ingest`` as a user would
+(``cli_runs``), makes its trouble (a signal, a kill, a restart, an outage) once records are
+landing, and accounts for every record (``accounting.account``) before the row's database
+goes. The soak runs in a fresh interpreter instead (``soak.soak_job``), its API in a
+process of its own. Runs that stop a run midway read
 pages of 10 from an API slowed by ``LATENCY_MS`` per answer, one transaction per page, so
 the trouble lands mid-run. ``RUNNERS`` maps each scenario group to its runner.
 """
@@ -16,12 +17,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.bench.memory import run_child
 from workbench.db.postgres import PostgresStore
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
 from workbench.reliability.accounting import Accounting, SourceSpec, account
 from workbench.reliability.cli_runs import HEARTBEAT_S, IngestCall, IngestProcess, run_to_end
 from workbench.reliability.scenarios import Plan, Scenario
-from workbench.reliability.soak import EVERY_FAULT, TIMEOUT_S, soak
+from workbench.reliability.soak import EVERY_FAULT, TIMEOUT_S
 from workbench.reliability.workspace import Workspace
 
 __all__ = ["RUNNERS", "Observed"]
@@ -190,10 +192,13 @@ def run_redis_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> 
 def run_soak(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Soak ``plan.soak_records`` through every fault kind, watching memory and handles."""
     with ws.database() as dsn:
-        outcome = soak(mode, postgres_dsn=dsn, redis_url=ws.redis_url,
-                       records=plan.soak_records, slack_mb=plan.soak_slack_mb)  # fmt: skip
-        return Observed([outcome.status], account(dsn, "soak", outcome.spec),
-                        outcome.problems(), [outcome.note()])  # fmt: skip
+        job = {"mode": mode, "postgres_dsn": dsn, "redis_url": ws.redis_url,
+               "records": plan.soak_records, "slack_mb": plan.soak_slack_mb}  # fmt: skip
+        # A fresh interpreter: its tree holds the soak alone, not what earlier rows left.
+        done = run_child("workbench.reliability.soak:soak_job", job).result
+        spec = SourceSpec(**{**done["spec"], "resources": tuple(done["spec"]["resources"])})
+        return Observed([done["status"]], account(dsn, "soak", spec), done["problems"],
+                        [done["note"]])  # fmt: skip
 
 
 RUNNERS: dict[str, Runner] = {

@@ -19,7 +19,8 @@ each run adds and does not give back is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from workbench.config import Settings
 from workbench.ingestion.factory import build_ingestor
@@ -34,7 +35,7 @@ from workbench.reliability.probes import (
     take_census,
 )
 
-__all__ = ["EVERY_FAULT", "SoakOutcome", "soak", "soak_spec"]
+__all__ = ["EVERY_FAULT", "SoakOutcome", "soak", "soak_job", "soak_spec"]
 
 #: 5% of answers faulty, 1% of each drawn kind, and one page that always fails.
 EVERY_FAULT = FaultConfig(
@@ -141,3 +142,22 @@ def soak(
         before=before,
         after=after,
     )
+
+
+def soak_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Run ``soak(**job)`` in a child (``workbench.bench.memory.run_child``); return its outcome.
+
+    A fresh interpreter counts only the soak's own handles: a test harness around it keeps
+    objects of its own alive (pytest keeps every captured log record, and with it each
+    failed attempt's traceback and its frames' locals, an HTTP session among them).
+    """
+    outcome = soak(**job)
+    return {
+        "status": outcome.status,
+        "spec": asdict(outcome.spec),
+        "steady": outcome.memory.steady,
+        "memory": asdict(outcome.memory),
+        "leaks": outcome.leaks,
+        "problems": outcome.problems(),
+        "note": outcome.note(),
+    }
