@@ -57,7 +57,7 @@ class Plan:
     soak_slack_mb: float
 
 
-FULL = Plan("full", soak_records=1_000_000, faults_scale=20, interrupt_scale=4,
+FULL = Plan("full", soak_records=1_000_000, faults_scale=50, interrupt_scale=4,
             hostile_scale=1, soak_slack_mb=4)  # fmt: skip
 #: Small sizes: the allocator's first arenas and the first batch's buffers weigh more than
 #: 10% of a run this short, hence the larger absolute slack.
