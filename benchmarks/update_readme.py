@@ -6,7 +6,7 @@
 
 A benchmark run (``make bench``) gives the results section: the run's headline table, its
 targets' verdicts (``benchmarks/targets.toml``) and its headline chart, between ``START``
-and ``END``. A reliability run (``make reliability``, its folder holds rows of scenarios)
+and ``END``. A reliability run (``make reliability``, whose rows count the records served)
 gives the reliability section: the table of every scenario, between ``RELIABILITY_START``
 and ``RELIABILITY_END``. Everything between a section's markers in the README is replaced.
 """
@@ -59,9 +59,9 @@ def reliability_section(folder: Path, relative_to: Path) -> str:
 
 
 def is_reliability_run(folder: Path) -> bool:
-    """Tell whether a run folder holds a reliability run (rows of scenarios)."""
+    """Tell whether a run folder holds a reliability run (rows that count records served)."""
     rows = read_rows(folder)
-    return bool(rows) and "scenario" in rows[0]
+    return bool(rows) and "served" in rows[0]
 
 
 def replace_section(text: str, section: str) -> str:

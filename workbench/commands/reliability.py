@@ -21,11 +21,14 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.bench.results import run_folder_name
 from workbench.reliability.scenarios import FULL, GROUPS, QUICK, SCENARIOS, parse_scenarios
-from workbench.reliability.table import Row, status_text
 from workbench.services.common import project_root
+
+if TYPE_CHECKING:
+    from workbench.reliability.table import Row
 
 __all__ = ["default_folder", "register"]
 
@@ -38,6 +41,8 @@ def default_folder(*, local: bool, now: dt.datetime | None = None) -> Path:
 
 def _show(row: Row) -> None:
     """Say on stderr how a row went, as it ends."""
+    from workbench.reliability.table import status_text
+
     verdict = "ok" if row.passed else "FAILED: " + "; ".join(row.failures)
     print(f"{row.scenario:>22} {row.mode:<12} exit {status_text(row.statuses) or '-':<8} "
           f"{row.seconds:7.1f} s  {verdict}", file=sys.stderr, flush=True)  # fmt: skip

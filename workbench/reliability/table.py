@@ -16,14 +16,24 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.bench.results import RESULTS_FILE, Environment, environment_from_row
+from workbench.bench.results import LOCAL_PREFIX, RESULTS_FILE, Environment, environment_from_row
 from workbench.reliability.runs import Observed
 from workbench.reliability.scenarios import Scenario
+from workbench.services.common import project_root
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "SUMMARY_FILE", "ReliabilityRun", "Row", "frame", "load_run", "summary"]
+__all__ = [
+    "COLUMNS",
+    "SUMMARY_FILE",
+    "ReliabilityRun",
+    "Row",
+    "frame",
+    "latest_run",
+    "load_run",
+    "summary",
+]
 
 SUMMARY_FILE = "summary.md"
 COUNTS = ("served", "landed", "rejected", "duplicated", "lost")
@@ -148,6 +158,18 @@ def load_run(folder: Path) -> ReliabilityRun:
         raise FileNotFoundError(f"{folder / RESULTS_FILE} has no rows")
     last = values[-1]
     return ReliabilityRun(folder, last["plan"], environment_from_row(last), list(map(_row, values)))
+
+
+def latest_run(root: Path | None = None, *, local: bool = False) -> ReliabilityRun | None:
+    """Return the most recent full run under ``root`` (``benchmarks/reliability/``), or None.
+
+    Quick and partial runs (``local-<timestamp>``, git-ignored) count only with ``local``.
+    """
+    root = root or project_root() / "benchmarks" / "reliability"
+    folders = [path.parent for path in root.glob(f"*/{RESULTS_FILE}")]
+    folders = [f for f in folders if local or not f.name.startswith(LOCAL_PREFIX)]
+    latest = max(folders, key=lambda f: f.name.removeprefix(LOCAL_PREFIX), default=None)
+    return None if latest is None else load_run(latest)
 
 
 def _count(value: int | None) -> str:
