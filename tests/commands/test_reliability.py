@@ -10,6 +10,10 @@ import pytest
 
 from workbench.bench.results import RESULTS_FILE
 from workbench.ingestion import MODES
+from workbench.main import main
+from workbench.reliability import runs
+from workbench.reliability.accounting import Accounting
+from workbench.reliability.runs import Observed
 from workbench.reliability.table import SUMMARY_FILE, load_run
 
 
@@ -33,6 +37,27 @@ class TestQuickSoak:
         assert (tmp_path / SUMMARY_FILE).read_text() in done.stdout
         assert done.stdout.rstrip().endswith(f"results: {tmp_path}")
         assert (tmp_path / RESULTS_FILE).is_file() and (tmp_path / "run.log").is_file()
+
+
+class TestFailedRow:
+    """A row that loses a record or ends with another status fails the command."""
+
+    def test_exit_1_and_the_row_is_marked(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """One lost record: exit 1, the table marks the row, stderr names it."""
+
+        def losing(*args: object) -> Observed:
+            return Observed([0], Accounting(served=600, landed=599, rejected=0, duplicated=0,
+                                            lost=1))  # fmt: skip
+
+        monkeypatch.setitem(runs.RUNNERS, "hostile", losing)
+        flags = ["reliability", "--no-progress", "--scenario", "hostile-nul", "--out"]
+        assert main([*flags, str(tmp_path)]) == 1
+        out, err = capsys.readouterr()
+        assert "| **✗ hostile-nul** | multiprocess | 600 | 599 | 0 | 0 | 1 |" in out
+        assert "workbench: hostile-nul (multiprocess): 1 lost" in err
+        assert not load_run(tmp_path).passed
 
 
 class TestBadFlags:

@@ -63,10 +63,26 @@ def _interrupt_spec(plan: Plan) -> SourceSpec:
     return SourceSpec(SEED, plan.interrupt_scale, RESOURCES, page_size=10)
 
 
-def _midway(process: IngestProcess, problems: list[str]) -> None:
-    """Wait for records to land; note it when the run ended (or stalled) before."""
-    if not process.wait_for_records(MIDWAY):
-        problems.append(f"the run did not reach {MIDWAY} records before the trouble")
+@dataclass
+class Stopped:
+    """How a run that met its trouble midway ended: status, report, last stderr line."""
+
+    status: int
+    report: dict[str, Any]
+    said: str
+
+
+def _trouble_midway(
+    call: IngestCall, trouble: Callable[[IngestProcess], None], problems: list[str]
+) -> Stopped:
+    """Run the command, make ``trouble`` once records land, and wait for the end."""
+    with IngestProcess(call) as process:
+        if not process.wait_for_records(MIDWAY):
+            problems.append(f"the run did not reach {MIDWAY} records before the trouble")
+        trouble(process)
+        status = process.finish()
+        said = (process.stderr().strip().splitlines() or [""])[-1]
+        return Stopped(status, process.report() or {}, said)
 
 
 def run_faults(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
@@ -105,15 +121,11 @@ def run_signal(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obse
     spec, problems = _interrupt_spec(plan), []
     with ws.database() as dsn, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, ws.redis_url)
-        with IngestProcess(call) as first:
-            _midway(first, problems)
-            first.send(scenario.params["signal"])
-            statuses = [first.finish()]
-            report: dict[str, Any] = first.report() or {}
-        if report.get("status") != "interrupted":
-            problems.append(f"the stopped run reported {report.get('status')!r}")
-        statuses.append(run_to_end(call)[0])
-        note = f"stopped after {report.get('pages', '?')} pages"
+        first = _trouble_midway(call, lambda run: run.send(scenario.params["signal"]), problems)
+        if first.report.get("status") != "interrupted":
+            problems.append(f"the stopped run reported {first.report.get('status')!r}")
+        statuses = [first.status, run_to_end(call)[0]]
+        note = f"stopped after {first.report.get('pages', '?')} pages"
         return Observed(statuses, account(dsn, call.source_name, spec), problems, [note])
 
 
@@ -122,12 +134,9 @@ def run_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observ
     spec, problems = _interrupt_spec(plan), []
     with ws.database() as dsn, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, ws.redis_url)
-        with IngestProcess(call) as first:
-            _midway(first, problems)
-            first.kill()
-            statuses = [first.finish()]
+        first = _trouble_midway(call, IngestProcess.kill, problems)
         time.sleep(4 * HEARTBEAT_S + 0.5)  # silent for four beats: the next run abandons it
-        statuses.append(run_to_end(call)[0])
+        statuses = [first.status, run_to_end(call)[0]]
         with PostgresStore(dsn, maxconn=1) as store:
             killed = store.runs(2)[-1]["status"]
         if killed != "abandoned":
@@ -138,22 +147,23 @@ def run_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observ
 
 def run_restarts(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Restart a Postgres of the row's own several times while the run writes."""
-    spec, problems = _interrupt_spec(plan), []
+    spec, problems, restarts = _interrupt_spec(plan), [], []
+
+    def restart(run: IngestProcess) -> None:
+        while len(restarts) < scenario.params["restarts"] and run.running:
+            postgres.restart()
+            restarts.append(time.monotonic())
+            time.sleep(0.3)  # a few pages between restarts
+
     with ws.throwaway_postgres() as postgres, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, postgres.dsn, ws.redis_url,
                           settings={"retry_attempts": 12})  # fmt: skip
-        with IngestProcess(call) as run:
-            _midway(run, problems)
-            restarts = 0
-            while restarts < scenario.params["restarts"] and run.running:
-                postgres.restart()
-                restarts += 1
-                time.sleep(0.3)  # a few pages between restarts
-            statuses = [run.finish()]
-        if restarts == 0:
+        run = _trouble_midway(call, restart, problems)
+        if not restarts:
             problems.append("the run ended before the first restart")
-        note = f"{restarts} restarts mid-run"
-        return Observed(statuses, account(postgres.dsn, call.source_name, spec), problems, [note])
+        note = f"{len(restarts)} restarts mid-run"
+        return Observed([run.status], account(postgres.dsn, call.source_name, spec), problems,
+                        [note])  # fmt: skip
 
 
 def run_outage(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
@@ -161,15 +171,11 @@ def run_outage(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obse
     spec, problems = _interrupt_spec(plan), []
     with ws.throwaway_postgres() as postgres, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, postgres.dsn, ws.redis_url)
-        with IngestProcess(call) as first:
-            _midway(first, problems)
-            postgres.stop()
-            statuses = [first.finish()]
-            said = (first.stderr().strip().splitlines() or [""])[-1]
+        first = _trouble_midway(call, lambda run: postgres.stop(), problems)
         postgres.start()
-        statuses.append(run_to_end(call)[0])
-        if "Postgres" not in said:
-            problems.append(f"the failed run said {said!r}")
+        statuses = [first.status, run_to_end(call)[0]]
+        if "Postgres" not in first.said:
+            problems.append(f"the failed run said {first.said!r}")
         return Observed(statuses, account(postgres.dsn, call.source_name, spec), problems)
 
 
@@ -178,14 +184,10 @@ def run_redis_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> 
     spec, problems = _interrupt_spec(plan), []
     with ws.database() as dsn, ws.throwaway_valkey() as valkey, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, valkey.url)
-        with IngestProcess(call) as run:
-            _midway(run, problems)
-            valkey.kill()
-            statuses = [run.finish()]
-            report: dict[str, Any] = run.report() or {}
-        if report.get("cache_available") is not False:
+        run = _trouble_midway(call, lambda run: valkey.kill(), problems)
+        if run.report.get("cache_available") is not False:
             problems.append("the run did not notice Redis had gone")
-        return Observed(statuses, account(dsn, call.source_name, spec), problems,
+        return Observed([run.status], account(dsn, call.source_name, spec), problems,
                         ["cache unavailable at the end"])  # fmt: skip
 
 

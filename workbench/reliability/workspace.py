@@ -71,10 +71,6 @@ class Workspace:
 
     @contextmanager
     def throwaway_valkey(self) -> Iterator[ThrowawayValkey]:
-        """Yield a running Valkey of the row's own, killed afterwards if still alive."""
-        server = ThrowawayValkey()
-        server.start()
-        try:
+        """Yield a running Valkey of the row's own, stopped afterwards if still alive."""
+        with ThrowawayValkey() as server:
             yield server
-        finally:
-            server.kill()
