@@ -14,6 +14,7 @@ from workbench.reliability.table import (
     Row,
     append_row,
     frame,
+    latest_run,
     load_run,
     markdown,
     summary,
@@ -81,6 +82,16 @@ class TestFiles:
         """Reading a folder without results is an error, not an empty table."""
         with pytest.raises(FileNotFoundError):
             load_run(tmp_path)
+
+    def test_the_latest_full_run_is_found_and_local_ones_only_when_asked(
+        self, tmp_path: Path
+    ) -> None:
+        """A newer local run is passed over unless asked for; no run at all is None."""
+        assert latest_run(tmp_path) is None
+        for name, plan in (("20260101T000000Z", "full"), ("local-20260102T000000Z", "quick")):
+            append_row(tmp_path / name, judged(), run_id="r", plan=plan, env=ENV)
+        assert latest_run(tmp_path).plan == "full"  # type: ignore[union-attr]
+        assert latest_run(tmp_path, local=True).plan == "quick"  # type: ignore[union-attr]
 
     def test_markdown_marks_and_explains_a_failed_row(self) -> None:
         """A passed row is plain; a failed one is marked and says why, counts with commas."""
