@@ -84,14 +84,13 @@ class SoakOutcome:
 
     def note(self) -> str:
         """Describe the memory and handles in a few words."""
-        memory, before, after = self.memory, self.before, self.after
-        held = "=" if not self.leaks else "<"
+        memory, before, after = self.memory, asdict(self.before), asdict(self.after)
+        names = {"fds": "fds", "threads": "threads", "children": "processes",
+                 "pg_backends": "Postgres backends", "redis_clients": "Redis clients"}  # fmt: skip
+        counts = ", ".join(f"{before[k]}/{after[k]} {name}" for k, name in names.items())
         return (
             f"RSS peak {memory.first_mb:.0f} → {memory.last_mb:.0f} MB (first → last quarter); "
-            f"handles before {held} after ({after.fds} fds, {after.threads} threads, "
-            f"{after.children} processes, {after.pg_backends} backends, "
-            f"{after.redis_clients} Redis clients; {before.fds}/{before.threads}/"
-            f"{before.children}/{before.pg_backends}/{before.redis_clients} before)"
+            f"before/after: {counts}"
         )
 
 
