@@ -130,11 +130,16 @@ class Census:
 _BACKENDS = """
     SELECT count(*) FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND backend_type = 'client backend'
 """
 
 
 def _pg_backends(dsn: str) -> int:
-    """Count the backends connected to the DSN's database, this one left out."""
+    """Count the clients' backends on the DSN's database, this one left out.
+
+    Only client backends: an autovacuum worker tidying the table a run just filled is
+    Postgres' own, not a connection the run kept.
+    """
     with map_psycopg2_errors():
         connection = psycopg2.connect(dsn)
         try:
