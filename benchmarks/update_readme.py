@@ -53,9 +53,15 @@ def reliability_section(folder: Path, relative_to: Path) -> str:
     link = folder.resolve().relative_to(relative_to.resolve()).as_posix()
     return "\n".join([
         RELIABILITY_START,
-        f"From the run in [`{link}/`]({link}/summary.md): " + summary(load_run(folder)),
+        f"From the run in [`{link}/`]({link}/summary.md): "
+        + _lower_first(summary(load_run(folder))),
         RELIABILITY_END,
     ])  # fmt: skip
+
+
+def _lower_first(text: str) -> str:
+    """Continue a sentence with ``text``: its first letter in lower case."""
+    return text[:1].lower() + text[1:]
 
 
 def is_reliability_run(folder: Path) -> bool:
