@@ -7,7 +7,7 @@
   of the samples' time span with the peak of the last quarter: steady when the last is
   within 10% of the first, plus an absolute slack stated by the caller.
 * ``Census``: open file descriptors and threads of this process, its child processes,
-  Postgres backends connected to the run's database (``pg_stat_activity``) and Redis
+  clients' Postgres backends on the run's database (``pg_stat_activity``) and Redis
   clients on the run's database (``CLIENT LIST``), the counting connections left out.
   ``settled_census`` counts again, for a bounded time, until no count is above the one
   taken before the run: a server notices a closed connection a moment after the client.
