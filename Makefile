@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make test` and `make bench`. Each builds .venv itself.
+# Two commands on a fresh machine: `make test` and `make bench` (and `make reliability`).
+# Each builds .venv itself.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP  := $(VENV)/.installed
 WB     := $(BIN)/workbench
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test check-deploy bench notebooks lab services-up services-down services-status lint format notebooks clean
+.PHONY: help venv test check-deploy bench reliability notebooks lab services-up services-down services-status lint format notebooks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,6 +46,10 @@ notebooks: $(STAMP)  ## re-execute every notebook in place with its full paramet
 bench: $(STAMP)  ## run the benchmark (the main job) and write its results
 	$(WB) services up
 	$(WB) bench
+
+reliability: $(STAMP)  ## every fault, signal, outage and hostile input in every mode; the table
+	$(WB) services up
+	$(WB) reliability
 
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the services running, open on Start-Here
 	$(WB) services up

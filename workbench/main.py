@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "workbench.commands.queue",
     "workbench.commands.bench",
     "workbench.commands.exercises",
+    "workbench.commands.reliability",
 )
 
 

@@ -10,6 +10,10 @@ import pytest
 
 from workbench.bench.results import Environment, row_for, write_row
 from workbench.bench.runner import Result
+from workbench.reliability.accounting import Accounting
+from workbench.reliability.runs import Observed
+from workbench.reliability.scenarios import SCENARIOS
+from workbench.reliability.table import Row, append_row
 from workbench.services.common import project_root
 
 _SCRIPT = project_root() / "benchmarks" / "update_readme.py"
@@ -68,3 +72,40 @@ class TestReadmeSection:
         assert main([str(run_folder), str(readme)]) == 0
         text = readme.read_text()
         assert "| sync | 10,000 |" in text and text.endswith(f"{END}\n## Layout\n")
+
+
+class TestReliabilitySection:
+    """The README's reliability block, from a reliability run's folder."""
+
+    @pytest.fixture
+    def reliability_folder(self, tmp_path: Path) -> Path:
+        """A reliability run under tmp_path/benchmarks/reliability with two rows."""
+        folder = tmp_path / "benchmarks" / "reliability" / "20260101T000000Z"
+        for scenario in [s for s in SCENARIOS if s.name in ("sigterm", "redis-kill")]:
+            seen = Observed(list(scenario.expected), Accounting(300, 290, 10, 0, 0))
+            row = Row.judge(scenario, "async", seen, 5.0)
+            append_row(folder, row, run_id="r", plan="full", env=ENV)
+        return folder
+
+    def test_the_section_links_the_run_and_shows_every_row(
+        self, reliability_folder: Path, tmp_path: Path
+    ) -> None:
+        """Between its own markers: the link, the verdict, one table line per row."""
+        section = update_readme.section_for(reliability_folder, tmp_path)
+        assert section.startswith(update_readme.RELIABILITY_START)
+        assert section.endswith(update_readme.RELIABILITY_END)
+        assert "(benchmarks/reliability/20260101T000000Z/summary.md)" in section
+        assert "All 2 rows passed" in section
+        assert "| sigterm | async | 300 | 290 | 10 | 0 | 0 | 143 → 0 |" in section
+
+    def test_main_replaces_only_the_reliability_block(
+        self, reliability_folder: Path, tmp_path: Path
+    ) -> None:
+        """The benchmark's block is left as it was; the reliability block is rewritten."""
+        readme = tmp_path / "README.md"
+        start, end = update_readme.RELIABILITY_START, update_readme.RELIABILITY_END
+        readme.write_text(f"{START}\nbench\n{END}\n{start}\nold\n{end}\n## Layout\n")
+        assert main([str(reliability_folder), str(readme)]) == 0
+        text = readme.read_text()
+        assert text.startswith(f"{START}\nbench\n{END}\n{start}\nFrom the run in ")
+        assert "old" not in text and text.endswith(f"{end}\n## Layout\n")
