@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.bench.memory import descendants
 from workbench.db.postgres import PostgresStore
 from workbench.ingestion import MODES
 from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
@@ -38,23 +39,6 @@ def start(env: dict[str, str], api: ServerHandle, mode: str) -> subprocess.Popen
         ingest_command(api, mode), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,
     )  # fmt: skip
-
-
-def descendants(pid: int) -> set[int]:
-    """Return every process below ``pid`` (children, their children, ...), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -100,7 +84,7 @@ class TestOneSignal:
         process = start(env, slow_api, mode)
         try:
             wait_for_pages(postgres_dsn, 20)
-            children = descendants(process.pid)
+            children = set(descendants(process.pid))
             process.send_signal(signum)
             out, err = process.communicate(timeout=60)
         finally:
@@ -156,3 +140,26 @@ class TestSecondSignal:
             assert time.monotonic() - sent < 1.5
         finally:
             slow_api.set_faults(FaultConfig(latency_ms=30))
+
+
+class TestKilled:
+    """SIGKILL gives a run no chance to clean up: what it started must not outlive it."""
+
+    @pytest.mark.parametrize("mode", sorted(MODES))
+    def test_no_process_of_the_run_outlives_it(
+        self, mode: str, slow_api: ServerHandle, env: dict[str, str], postgres_dsn: str
+    ) -> None:
+        """Its worker processes, the queue's local workers included, exit soon after it."""
+        process = start(env, slow_api, mode)
+        try:
+            wait_for_pages(postgres_dsn, 20)
+            children = set(descendants(process.pid))
+            process.kill()
+            process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        deadline = time.monotonic() + 10
+        while [pid for pid in children if alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in children if alive(pid)]

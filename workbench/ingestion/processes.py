@@ -24,7 +24,9 @@ import asyncio
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -52,6 +54,7 @@ __all__ = [
     "process_pool",
     "recipe",
     "set_up_like_parent",
+    "watch_run",
     "worker_context",
 ]
 
@@ -98,6 +101,7 @@ def recipe(ingestor: Ingestor) -> dict[str, Any]:
         "processor": ingestor.processor,
         "run_id": ingestor.run_id,
         "started": ingestor._started,  # perf_counter is system-wide on Linux: one time axis
+        "run_pid": os.getpid(),  # a worker outlives the run by half a second at most
     }
 
 
@@ -115,6 +119,7 @@ def ingestor_from_recipe(recipe: dict[str, Any]) -> WorkerIngestor:
     """Rebuild an ingestor from ``recipe()``, on the parent's time axis."""
     options = dict(recipe)
     started = options.pop("started")
+    options.pop("run_pid")
     ingestor = WorkerIngestor(**options)
     ingestor._started = started
     return ingestor
@@ -127,6 +132,36 @@ def set_up_like_parent(logging_settings: dict[str, str] | None, context: dict[st
     set_context(context)
 
 
+def watch_run(pid: int, on_gone: Callable[[], None], every_s: float = 0.5) -> None:
+    """Call ``on_gone`` once the run's process ``pid`` has ended (killed outright, say).
+
+    Nothing else would stop a worker then: its fork server stays up while any worker lives
+    (each holds the server's "alive" pipe), and a pool's idle worker waits on its queue forever.
+    """
+
+    def watch() -> None:
+        while _running(pid):
+            time.sleep(every_s)
+        on_gone()
+
+    threading.Thread(target=watch, name="run-watch", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Tell whether process ``pid`` exists and has not ended (a zombie has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc (macOS): the signal check is all there is
+        return True
+
+
 def _init_process(
     recipe: dict[str, Any], logging_settings: dict[str, str] | None, context: dict[str, Any]
 ) -> None:
@@ -135,6 +170,7 @@ def _init_process(
     # Ctrl-C reaches the whole process group: the parent decides when its workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_up_like_parent(logging_settings, context)
+    watch_run(recipe["run_pid"], lambda: os._exit(1))  # nobody is left to take its results
     ingestor = ingestor_from_recipe(recipe)
     processor_class(ingestor.processor)  # imported now, not inside the first page's timing
     worker = Worker(f"process-{os.getpid()}", ingestor.source.open_session())

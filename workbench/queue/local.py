@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import os
 import signal
 from collections.abc import Iterable, Iterator
 from types import TracebackType
@@ -26,6 +27,7 @@ from workbench.ingestion.processes import (
     ingestor_from_recipe,
     recipe,
     set_up_like_parent,
+    watch_run,
     worker_context,
 )
 from workbench.ingestion.report import UnitResult
@@ -74,6 +76,8 @@ def serve_job(
     broker = ingestor.connections.broker()
     worker = QueueWorker(broker, lambda _: pipeline, name=name, jobs=[job])
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
+    # The run killed outright: finish the task in hand, then exit, as after its SIGTERM.
+    watch_run(recipe_["run_pid"], lambda: os.kill(os.getpid(), signal.SIGTERM))
     try:
         worker.run()
     finally:
