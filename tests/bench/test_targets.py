@@ -11,7 +11,7 @@ from workbench.bench.measures import MEASURES, find
 from workbench.bench.runner import Result
 from workbench.bench.targets import MET, MISSED, NOT_MEASURED, evaluate, load_targets
 from workbench.errors import ConfigError
-from workbench.ingestion import MODES
+from workbench.ingestion.modes import IN_PROCESS
 from workbench.services.common import project_root
 
 RateResult = Callable[..., Result]
@@ -47,10 +47,10 @@ class TestEndToEnd:
         assert (status, ratio) == (MISSED, pytest.approx(2.25))
 
     def million(self, rate_result: RateResult, **rates: float) -> list[Result]:
-        """Return every mode at 1M posts (``rates`` by mode, 1,000/s otherwise)."""
+        """Return every in-process mode at 1M posts (``rates`` by mode, 1,000/s otherwise)."""
         return [
             rate_result("growth", mode, rates.get(mode, 1000), size=1_000_000, kind="ingest_child")
-            for mode in MODES
+            for mode in IN_PROCESS
         ]
 
     def test_the_fastest_mode_must_be_five_times_the_peer_at_a_million(
@@ -150,9 +150,9 @@ class TestGrowth:
     """Memory and time per record at the largest size."""
 
     def growth(self, rate_result: RateResult, large_rate: float, peak: float) -> list[Result]:
-        """Every mode at 100k (10k/s) and 1M (``large_rate``, ``peak`` MB)."""
+        """Every in-process mode at 100k (10k/s) and 1M (``large_rate``, ``peak`` MB)."""
         found = []
-        for mode in MODES:
+        for mode in IN_PROCESS:
             found.append(rate_result("growth", mode, 10_000, size=100_000, peak_mb=100.0))
             found.append(rate_result("growth", mode, large_rate, size=1_000_000, peak_mb=peak))
         return found
