@@ -34,18 +34,24 @@ class TestConsumerKilled:
         redis_url: str, expected_of: Any, stored: Any,
     ) -> None:  # fmt: skip
         """Every record lands once; the restart reads only what was not acknowledged."""
-        produce_ = ["produce", "--stream", STREAM, "--base-url", source.url, "--rate", "400"]
+        produce_ = ["produce", "--stream", STREAM, "--base-url", source.url, "--rate", "100"]
         consume = ["consume", "--stream", STREAM, "--consumer", "c1", "--count", "10"]
         consume += ["--resource", "posts,comments", "--source-name", "local"]
         client = redis.Redis.from_url(redis_url)
         store = PostgresStore(postgres_dsn)
-        running = [
-            subprocess.Popen(command(*produce_, "--resource", "posts,comments"), env=cli_env,
-                             stdout=subprocess.DEVNULL),
-            subprocess.Popen(command(*consume), env=cli_env, stdout=subprocess.DEVNULL),
-        ]  # fmt: skip
+        consumer = subprocess.Popen(command(*consume), env=cli_env, stdout=subprocess.DEVNULL)
+        running = [consumer]
         try:
-            producer, consumer = running
+            # Records flow only once the consumer reads: it is killed mid-flow, however slow
+            # this machine is to start it.
+            store.ensure_schema()
+            consuming = lambda: [r for r in store.runs(5) if r["status"] == "running"]  # noqa: E731
+            assert wait_until(consuming, timeout=TIMEOUT_S)
+            producer = subprocess.Popen(
+                command(*produce_, "--resource", "posts,comments"), env=cli_env,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            running.append(producer)
             pending = lambda: client.xpending_range(STREAM, "workbench", "-", "+", 1, "c1")  # noqa: E731
             assert wait_until(lambda: store.count("local") > 0 and pending(), timeout=TIMEOUT_S)
             consumer.send_signal(signal.SIGKILL)

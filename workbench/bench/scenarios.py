@@ -15,12 +15,10 @@ Scenarios:
 * ``dedup``: the Redis membership strategies of ``workbench.db.redis_dedup``;
 * ``batching``: every mode with a transaction per page (``batch_rows=1``) and with the
   default batches, on the same load: what batching alone is worth, apart from scheduling;
-* ``queue``: queue mode with 1, 2 and 4 workers at added latency 0 and 20 ms, async on the
-  same load (the ratio), and the queue's own cost per task (enqueue, claim, ack: no work);
-  the queue is measured here only, by its workers (``modes.SCALE_OUT``);
-* ``processors``: each processor (``records``, ``pandas``) alone on the same posts, in pages
-  of 100 and in larger batches, then end to end in async mode: measured side by side, not
-  judged by a target;
+* ``queue``: queue mode (here only: ``modes.SCALE_OUT``) by workers at 0 and 20 ms, async
+  on the same load, and the queue's own cost per task (enqueue, claim, ack: no work);
+* ``processors``: each processor alone on the same posts in batches of each size, then end
+  to end in async mode, side by side (no target);
 * ``growth``: every mode at growing sizes, each run in a child process for its peak memory;
 * ``limits``: the HTTP limit (raw aiohttp fetch), the DB limit (raw COPY) and the peer (dlt)
   on the end-to-end load, the growth case the headline table and the targets compare with.
@@ -43,7 +41,6 @@ from workbench.processing.registry import PROCESSORS
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Case", "LatencyCase", "Plan", "cases", "parse_scenarios"]
 
 # The plans (sizes) are data of their own; re-exported here, where cases are made of them.
-
 SCENARIOS = (
     "io", "threads", "cpu", "persist", "dedup", "batching", "queue", "processors", "growth",
     "limits",
