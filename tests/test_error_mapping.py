@@ -33,6 +33,7 @@ from workbench.error_mapping import (
 )
 from workbench.errors import (
     CacheDataError,
+    CacheFullError,
     CacheUnavailableError,
     ClientError,
     ConfigError,
@@ -41,6 +42,7 @@ from workbench.errors import (
     ServerError,
     SourceConnectionError,
     SourceTimeoutError,
+    StorageConflictError,
     StorageDataError,
     StorageUnavailableError,
     WorkbenchError,
@@ -307,13 +309,14 @@ class TestPsycopg2:
             (psycopg2.ProgrammingError("syntax error at or near"), StorageDataError),
             (psycopg2.NotSupportedError("not supported"), StorageDataError),
             (psycopg2.InternalError("internal"), StorageDataError),
-            (psycopg2.errors.SerializationFailure("could not serialize"), StorageUnavailableError),
-            (psycopg2.errors.DeadlockDetected("deadlock detected"), StorageUnavailableError),
+            (psycopg2.errors.SerializationFailure("could not serialize"), StorageConflictError),
+            (psycopg2.errors.DeadlockDetected("deadlock detected"), StorageConflictError),
+            (psycopg2.errors.TransactionRollbackError("rolled back"), StorageUnavailableError),
             (psycopg2.errors.ProgramLimitExceeded("index row size"), StorageDataError),
         ],
     )
     def test_mapped_types(self, original: Exception, kind: type[WorkbenchError]) -> None:
-        """Connection trouble is unavailable (transient); refused statements are data errors."""
+        """Lost connections are unavailable, lost races conflicts (transient); refusals are data."""
         exc = mapped(map_psycopg2_errors(), original)
         assert type(exc) is kind
         assert exc.__cause__ is original
@@ -338,6 +341,25 @@ class TestPsycopg2:
         finally:
             conn.close()
 
+    def test_a_real_serialization_failure_is_a_conflict(self, postgres_dsn: str) -> None:
+        """A REPEATABLE READ update of a row changed since its snapshot (40001) is a conflict."""
+        first, second = psycopg2.connect(postgres_dsn), psycopg2.connect(postgres_dsn)
+        try:
+            with first, first.cursor() as cur:
+                cur.execute("CREATE TABLE counter (n int); INSERT INTO counter VALUES (0)")
+            first.set_session(isolation_level="REPEATABLE READ")
+            with first.cursor() as cur:
+                cur.execute("SELECT n FROM counter")  # the snapshot is taken here
+                with second, second.cursor() as other:
+                    other.execute("UPDATE counter SET n = n + 1")
+                with pytest.raises(StorageConflictError) as caught, map_psycopg2_errors():
+                    cur.execute("UPDATE counter SET n = n + 1")
+            assert caught.value.__cause__.pgcode == "40001"
+            assert str(caught.value).startswith("Postgres rolled the transaction back (")
+        finally:
+            first.close()
+            second.close()
+
     def test_real_refused_connection(self) -> None:
         """A real connect to a closed loopback port becomes StorageUnavailableError."""
         dsn = f"host=127.0.0.1 port={closed_port()} dbname=x user=x connect_timeout=5"
@@ -356,6 +378,7 @@ class TestRedis:
             (redis.exceptions.ConnectionError("Connection refused"), CacheUnavailableError),
             (redis.exceptions.TimeoutError("Timeout reading from socket"), CacheUnavailableError),
             (redis.exceptions.BusyLoadingError("loading the dataset"), CacheUnavailableError),
+            (redis.exceptions.OutOfMemoryError("used memory > maxmemory"), CacheFullError),
             (redis.exceptions.ResponseError("WRONGTYPE Operation"), CacheDataError),
             (redis.exceptions.DataError("Invalid input of type"), CacheDataError),
         ],

@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 
 from workbench.errors import (
     CacheDataError,
+    CacheFullError,
     CacheUnavailableError,
     ConfigError,
     HTTPStatusError,
@@ -33,12 +34,14 @@ from workbench.errors import (
     SourceConnectionError,
     SourceError,
     SourceTimeoutError,
+    StorageConflictError,
     StorageDataError,
     StorageUnavailableError,
     WorkbenchError,
 )
 
 __all__ = [
+    "CONFLICT_SQLSTATES",
     "TRANSIENT_SQLSTATE_CLASSES",
     "map_aiohttp_errors",
     "map_psycopg2_errors",
@@ -173,9 +176,11 @@ def map_aiohttp_errors(url: str | None = None) -> AbstractContextManager[None]:
 
 
 #: SQLSTATE classes worth another attempt: the connection (08), the server shutting down or
-#: starting (57), out of resources (53), a transaction rolled back by a serialization failure
-#: or a deadlock (40). Any other class is about the statement or its data.
+#: starting (57), out of resources (53), a transaction rolled back (40). Any other class is
+#: about the statement or its data.
 TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57"})
+#: The transaction lost a race with another: serialization failure, deadlock detected.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def map_psycopg2_errors() -> AbstractContextManager[None]:
@@ -183,14 +188,22 @@ def map_psycopg2_errors() -> AbstractContextManager[None]:
 
     The SQLSTATE decides, not the class psycopg2 picked: psycopg2 raises
     ``OperationalError`` for a lost connection (no SQLSTATE) and for "index row size exceeds
-    btree maximum" (54000) alike, and only the first is worth retrying.
+    btree maximum" (54000) alike, and only the first is worth retrying. A serialization
+    failure (40001) or a deadlock (40P01) is a ``StorageConflictError``: Postgres is there,
+    the transaction lost a race and is worth running again, whole.
     """
     import psycopg2
+    import psycopg2.errors
+
+    conflicts = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected)
 
     def translate(exc: Exception) -> WorkbenchError | None:
         if not isinstance(exc, psycopg2.Error):
             return None
         code = getattr(exc, "pgcode", None)
+        if isinstance(exc, conflicts) or code in CONFLICT_SQLSTATES:
+            lost_race = _describe("Postgres rolled the transaction back", None, exc)
+            return StorageConflictError(lost_race)
         # No SQLSTATE on psycopg2's own base classes: libpq lost or never had the connection.
         lost = type(exc) in (psycopg2.OperationalError, psycopg2.InterfaceError)
         rolled_back = isinstance(exc, psycopg2.extensions.TransactionRollbackError)
@@ -207,6 +220,8 @@ def map_redis_errors() -> AbstractContextManager[None]:
 
     def translate(exc: Exception) -> WorkbenchError | None:
         unavailable = redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
+        if isinstance(exc, redis.exceptions.OutOfMemoryError):  # before its base, ResponseError
+            return CacheFullError(_describe("Redis is full", None, exc))
         if isinstance(exc, unavailable):
             return CacheUnavailableError(_describe("Redis unavailable", None, exc))
         if isinstance(exc, redis.exceptions.RedisError):  # ResponseError and the rest

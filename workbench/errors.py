@@ -22,9 +22,11 @@ Each concrete error belongs to a *category* (where it happened) and to exactly o
     ├── ValidationError                 a record breaks its schema   [permanent]
     ├── StorageError                    Postgres
     │   ├── StorageUnavailableError     connection lost or refused   [transient]
+    │   ├── StorageConflictError        lost a race: 40001, 40P01    [transient]
     │   └── StorageDataError            the database refused the data [permanent]
     ├── CacheError                      Redis, as a cache or as the task queue's broker
     │   ├── CacheUnavailableError       connection lost or refused   [transient]
+    │   │   └── CacheFullError          out of memory (maxmemory)    [transient]
     │   └── CacheDataError              the server refused the command [permanent]
     ├── QueueError                      the task queue (workbench.queue), beyond Redis' own errors
     │   ├── TaskFormatError             a task that cannot be decoded [permanent]
@@ -42,6 +44,7 @@ from __future__ import annotations
 __all__ = [
     "CacheDataError",
     "CacheError",
+    "CacheFullError",
     "CacheUnavailableError",
     "ClientError",
     "ConfigError",
@@ -57,6 +60,7 @@ __all__ = [
     "SourceConnectionError",
     "SourceError",
     "SourceTimeoutError",
+    "StorageConflictError",
     "StorageDataError",
     "StorageError",
     "StorageUnavailableError",
@@ -183,6 +187,13 @@ class StorageUnavailableError(StorageError, TransientError):
     """Postgres could not be reached or dropped the connection."""
 
 
+class StorageConflictError(StorageError, TransientError):
+    """The transaction lost a race with another one (serialization failure, deadlock).
+
+    Postgres rolled it back whole; running the whole transaction again is the cure.
+    """
+
+
 class StorageDataError(StorageError, PermanentError):
     """Postgres refused the statement or the data (constraint, type, syntax)."""
 
@@ -195,8 +206,16 @@ class CacheUnavailableError(CacheError, TransientError):
     """Redis could not be reached or dropped the connection."""
 
 
+class CacheFullError(CacheUnavailableError):
+    """Redis refused a write for want of memory (``maxmemory`` reached, nothing to evict).
+
+    A cache that fails open treats it as an outage (writes are dropped, records stay with
+    Postgres); a queue worker waits for room like it waits for a Redis that is away.
+    """
+
+
 class CacheDataError(CacheError, PermanentError):
-    """Redis refused the command (wrong type, out of memory, bad argument)."""
+    """Redis refused the command (wrong type, bad argument, unknown command)."""
 
 
 # --- the task queue ---------------------------------------------------------------------

@@ -11,7 +11,13 @@ import pytest
 import redis
 
 from workbench.db.redis_cache import RedisCache
-from workbench.errors import CacheDataError, CacheUnavailableError, ConfigError
+from workbench.errors import (
+    CacheDataError,
+    CacheFullError,
+    CacheUnavailableError,
+    ConfigError,
+    is_transient,
+)
 from workbench.processing import ProcessedRecord
 
 MakeCache = Callable[..., Any]  # the make_cache fixture (tests/db/conftest.py)
@@ -320,6 +326,31 @@ class TestFailOpen:
         assert cache.get_response(URL) == b"second"
         assert cache_log.warnings == [UNAVAILABLE.format(valkey.url), BACK.format(valkey.url)]
         assert cache.stats.errors == 1
+
+    def test_full_redis_is_an_outage_not_a_crash(
+        self, make_cache: MakeCache, valkey: Any, cache_log: Any
+    ) -> None:
+        """A Redis at maxmemory under noeviction refuses writes; fail-open drops them, goes on."""
+        admin = redis.Redis.from_url(valkey.url)
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", admin.info("memory")["used_memory"] + 1024)
+        admin.close()
+        cache = make_cache(valkey.url, fail_open=True)
+        batch = many_records(2000)
+        cache.mark_seen("jp", "posts", batch)  # refused: OOM
+        assert cache.filter_unseen("jp", "posts", batch) == batch
+        assert cache.stats.errors == 1
+        assert cache_log.warnings == [UNAVAILABLE.format(valkey.url)]
+
+    def test_full_redis_raises_full_when_strict(self, make_cache: MakeCache, valkey: Any) -> None:
+        """Without fail_open, a write refused for memory raises CacheFullError (transient)."""
+        admin = redis.Redis.from_url(valkey.url)
+        admin.config_set("maxmemory", admin.info("memory")["used_memory"] + 1024)
+        admin.close()
+        cache = make_cache(valkey.url)
+        with pytest.raises(CacheFullError) as caught:
+            cache.mark_seen("jp", "posts", many_records(2000))
+        assert is_transient(caught.value)
 
     def test_uses_short_socket_timeouts(self, make_cache: MakeCache, redis_url: str) -> None:
         """The client connects and reads with the cache's socket timeout, never hanging long."""
