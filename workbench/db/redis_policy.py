@@ -56,6 +56,10 @@ class CacheKeys:
         """Return a SCAN pattern matching every cached response."""
         return f"{self.namespace.translate(_GLOB_SPECIALS)}:resp:*"
 
+    def namespace_pattern(self) -> str:
+        """Return a SCAN pattern matching every key under the namespace (cache and queue)."""
+        return f"{self.namespace.translate(_GLOB_SPECIALS)}:*"
+
     @staticmethod
     def fingerprints(records: Sequence[ProcessedRecord]) -> list[str]:
         """Return each record's ``external_id:checksum``: a new checksum is a new fingerprint."""
