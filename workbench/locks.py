@@ -34,6 +34,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "LOCKS",
@@ -64,7 +65,7 @@ class Lock:
         """Return uv's input arguments and the requirements it reads from stdin."""
         if self.source != "pyproject.toml":
             return [self.source], ""
-        build = _pyproject(root).get("build-system", {}).get("requires", [])
+        build = _dependency_tables(root)["build-system.requires"]
         return ["pyproject.toml", "-", "--extra", "dev"], "".join(f"{r}\n" for r in build)
 
 
@@ -80,7 +81,7 @@ def _pyproject(root: Path) -> dict[str, object]:
         return tomllib.load(handle)
 
 
-def _dependency_tables(root: Path) -> object:
+def _dependency_tables(root: Path) -> dict[str, Any]:
     """Return what pyproject.toml says the environment is made of, and nothing else."""
     data = _pyproject(root)
     project = data.get("project", {})

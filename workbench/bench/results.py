@@ -91,7 +91,8 @@ def collect_environment(postgres_dsn: str, redis_url: str, dlt: str | None) -> E
         try:
             with connection.cursor() as cur:
                 cur.execute("SHOW server_version")
-                postgres = str(cur.fetchone()[0])
+                (version,) = cur.fetchone() or ()
+                postgres = str(version)
         finally:
             connection.close()
     with map_redis_errors():
@@ -196,7 +197,7 @@ _PARSERS: dict[str, Any] = {"int": int, "float": float, "bool": lambda t: t == "
 
 def environment_from_row(row: Mapping[str, str]) -> Environment:
     """Read the environment columns of a row back (a column added since the run: empty)."""
-    values = {f.name: row.get(f"env_{f.name}", "") for f in fields(Environment)}
+    values: dict[str, Any] = {f.name: row.get(f"env_{f.name}", "") for f in fields(Environment)}
     return Environment(**{**values, "cpu_count": int(values["cpu_count"])})
 
 
