@@ -9,7 +9,7 @@ WB     := $(BIN)/workbench
 LOCK   := requirements-lock.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock lock-check check test check-deploy bench reliability notebooks lab services-up services-down services-status lint format notebooks clean
+.PHONY: help venv lock lock-check check hooks nbdime mutants test check-deploy bench reliability notebooks lab services-up services-down services-status lint format notebooks clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -81,6 +81,26 @@ lint: $(STAMP)  ## ruff check, ruff format check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Once per clone. pre-commit runs .pre-commit-config.yaml's local hooks with .venv's tools.
+hooks: $(STAMP)  ## install the pre-commit hooks (ruff, mypy, notebook metadata, the locks)
+	$(BIN)/pre-commit install
+
+# Once per clone: what `nbdime config-git --enable` writes into .git/config, with the drivers'
+# full paths, so `git diff` and merges work without .venv on PATH (.gitattributes names them).
+nbdime: $(STAMP)  ## make git diff, git merge and git difftool read notebooks cell by cell
+	git config diff.jupyternotebook.command "$(CURDIR)/$(BIN)/git-nbdiffdriver diff"
+	git config merge.jupyternotebook.driver "$(CURDIR)/$(BIN)/git-nbmergedriver merge %O %A %B %L %P"
+	git config merge.jupyternotebook.name "jupyter notebook merge driver"
+	git config difftool.nbdime.cmd '$(CURDIR)/$(BIN)/git-nbdifftool diff "$$LOCAL" "$$REMOTE" "$$BASE"'
+
+# Outside CI: it is slow. mutmut copies the package to mutants/, mutates the core modules
+# ([tool.mutmut] in pyproject.toml) and runs the tests that cover each mutated function on
+# the running services; tests/MUTANTS.md lists the survivors and why each is harmless.
+mutants: $(STAMP)  ## mutation testing of the core modules (slow; see tests/MUTANTS.md)
+	$(WB) services up
+	WORKBENCH_STATE_DIR=$(CURDIR)/.workbench $(BIN)/mutmut run
+	$(BIN)/mutmut results
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
