@@ -97,9 +97,10 @@ nbdime: $(STAMP)  ## make git diff, git merge and git difftool read notebooks ce
 # Outside CI: it is slow. mutmut copies the package to mutants/, mutates the core modules
 # ([tool.mutmut] in pyproject.toml) and runs the tests that cover each mutated function on
 # the running services; tests/MUTANTS.md lists the survivors and why each is harmless.
+# One module at a time: make mutants MUTANTS='workbench.retry*' (mutmut's mutant names).
 mutants: $(STAMP)  ## mutation testing of the core modules (slow; see tests/MUTANTS.md)
 	$(WB) services up
-	WORKBENCH_STATE_DIR=$(CURDIR)/.workbench $(BIN)/mutmut run
+	WORKBENCH_STATE_DIR=$(CURDIR)/.workbench $(BIN)/mutmut run $(MUTANTS)
 	$(BIN)/mutmut results
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
