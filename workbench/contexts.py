@@ -99,7 +99,7 @@ def transaction(source: AbstractConnectionPool | connection) -> Iterator[cursor]
     """
     pool = source if isinstance(source, AbstractConnectionPool) else None
     with map_psycopg2_errors():
-        conn = pool.getconn() if pool is not None else source
+        conn = source.getconn() if isinstance(source, AbstractConnectionPool) else source
         try:
             with conn.cursor() as cur:
                 yield cur

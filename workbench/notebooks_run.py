@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench.notebook_metadata import stabilise_file
+
 
 def execute(
     path: Path,
@@ -52,6 +54,7 @@ def run_all(folder: Path, names: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             execute(path, path)
+            stabilise_file(path)
         except papermill.PapermillExecutionError as exc:
             failures += 1
             print(f"FAILED {path.name}: {exc.ename}: {exc.evalue}", file=sys.stderr)

