@@ -72,8 +72,14 @@ def contents_table(paths: list[Path]) -> str:
     return "\n".join(["| notebook |", "|---|", *rows])
 
 
-def _cell(text: str, place: str) -> dict[str, Any]:
-    """Return a generated markdown cell, marked with its place and given a stable id."""
+def _cell(text: str, place: str, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the generated markdown cell for ``place``: ``existing`` with ``text``, else new.
+
+    An existing cell keeps its id and whatever metadata a run added (papermill's), so a
+    notebook whose links are right compares equal to its refreshed self.
+    """
+    if existing is not None:
+        return {**existing, "source": text.splitlines(keepends=True)}
     return {
         "cell_type": "markdown",
         "id": f"navigation-{place}",
@@ -99,19 +105,21 @@ def _without_hand_written(cell: dict[str, Any]) -> None:
 def navigate(notebook: dict[str, Any], line: str) -> dict[str, Any]:
     """Return a copy of ``notebook`` with ``line`` under its title cell and as its last cell."""
     result = copy.deepcopy(notebook)
+    found = {_place(cell): cell for cell in result["cells"] if _place(cell) in ("top", "bottom")}
     cells = [cell for cell in result["cells"] if _place(cell) not in ("top", "bottom")]
     if cells and cells[0]["cell_type"] == "markdown":
         _without_hand_written(cells[0])
-    result["cells"] = [*cells[:1], _cell(line, "top"), *cells[1:], _cell(line, "bottom")]
+    top, bottom = (_cell(line, place, found.get(place)) for place in ("top", "bottom"))
+    result["cells"] = [*cells[:1], top, *cells[1:], bottom]
     return result
 
 
 def with_contents(home: dict[str, Any], table: str) -> dict[str, Any]:
     """Return a copy of the start page with its generated contents cell set to ``table``."""
     result = copy.deepcopy(home)
-    for cell in result["cells"]:
+    for index, cell in enumerate(result["cells"]):
         if _place(cell) == "contents":
-            cell["source"] = table.splitlines(keepends=True)
+            result["cells"][index] = _cell(table, "contents", cell)
             return result
     raise ValueError(f"{HOME} has no cell marked workbench.navigation = 'contents'")
 

@@ -86,6 +86,16 @@ class TestGenerator:
         assert refresh(tmp_path) == [] and outdated(tmp_path) == []
         assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
 
+    def test_metadata_a_run_adds_keeps_the_links_current(self, tmp_path: Path) -> None:
+        """Papermill's metadata on the generated cells is kept, and is no reason to refresh."""
+        paths = make_folder(tmp_path)
+        refresh(tmp_path)
+        notebook = nbformat.read(paths[1], as_version=4)
+        for cell in notebook.cells:
+            cell.metadata["papermill"] = {"duration": 0.1}
+        nbformat.write(notebook, paths[1])
+        assert outdated(tmp_path) == [] and refresh(tmp_path) == []
+
     def test_a_new_notebook_makes_its_neighbour_outdated(self, tmp_path: Path) -> None:
         """Adding a notebook leaves the old last one and the start page to refresh."""
         paths = make_folder(tmp_path)
