@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.notebook_metadata import stabilise_file
 from workbench.notebook_freshness import package_digest, stamp_file
+from workbench.notebook_metadata import stabilise_file
 from workbench.notebook_navigation import refresh as refresh_navigation
 
 
