@@ -190,15 +190,18 @@ def map_psycopg2_errors() -> AbstractContextManager[None]:
     ``OperationalError`` for a lost connection (no SQLSTATE) and for "index row size exceeds
     btree maximum" (54000) alike, and only the first is worth retrying. A serialization
     failure (40001) or a deadlock (40P01) is a ``StorageConflictError``: Postgres is there,
-    the transaction lost a race and is worth running again, whole.
+    the transaction lost a race and is worth running again, whole. A connection pool's own
+    ``PoolError`` (no free connection) passes untouched: the database never saw a thing, and
+    the pool is the caller's (a leaked connection, or more users than ``maxconn``).
     """
     import psycopg2
     import psycopg2.errors
+    import psycopg2.pool
 
     conflicts = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected)
 
     def translate(exc: Exception) -> WorkbenchError | None:
-        if not isinstance(exc, psycopg2.Error):
+        if not isinstance(exc, psycopg2.Error) or isinstance(exc, psycopg2.pool.PoolError):
             return None
         code = getattr(exc, "pgcode", None)
         if isinstance(exc, conflicts) or code in CONFLICT_SQLSTATES:
