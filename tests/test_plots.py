@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.ingestion.report import PageSpan, RunReport
-from workbench.plots import throughput_bars, timeline, timelines
+from workbench.plots import grouped_bars, throughput_bars, timeline, timelines
 
 
 def report(mode: str, workers: int) -> RunReport:
@@ -52,3 +52,12 @@ class TestBars:
         figure = throughput_bars({"sync": 10.0, "async": 40.0}, title="t")
         widths = [patch.get_width() for patch in figure.axes[0].patches]
         assert widths == [10.0, 40.0]
+
+    def test_grouped_bars_draw_each_series_per_label(self) -> None:
+        """Each series gets a bar per label it has, in series order, labels on the y axis."""
+        values = {"faults": {"sync": 3.0, "async": 5.0}, "retries": {"sync": 2.0, "async": 4.0}}
+        figure = grouped_bars(values, title="t")
+        ax = figure.axes[0]
+        assert [patch.get_width() for patch in ax.patches] == [3.0, 5.0, 2.0, 4.0]
+        assert [tick.get_text() for tick in ax.get_yticklabels()] == ["sync", "async"]
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["faults", "retries"]

@@ -107,3 +107,31 @@ def throughput_bars(values: Mapping[str, float], *, title: str, unit: str = "rec
                     textcoords="offset points", va="center", fontsize=8)  # fmt: skip
     figure.tight_layout()
     return figure
+
+
+def grouped_bars(
+    values: Mapping[str, Mapping[str, float]], *, title: str, unit: str = "count"
+) -> Figure:
+    """Return a horizontal bar chart of several numbers per label, one colour per series.
+
+    ``values`` maps each series (e.g. "faults injected") to its number per label (e.g. per
+    mode); a label missing from a series draws no bar there.
+    """
+    import matplotlib.pyplot as plt
+
+    series = list(values)
+    labels = list(dict.fromkeys(label for numbers in values.values() for label in numbers))
+    height = 0.8 / max(1, len(series))
+    figure, ax = plt.subplots(figsize=(7, 0.8 + 0.3 * len(labels) * len(series)))
+    for position, name in enumerate(series):
+        rows = [i + position * height for i, label in enumerate(labels) if label in values[name]]
+        numbers = [values[name][label] for label in labels if label in values[name]]
+        bars = ax.barh(rows, numbers, height=height, label=name)
+        ax.bar_label(bars, fmt="{:,.0f}", padding=3, fontsize=8)
+    ax.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(labels))], labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(unit)
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    return figure
