@@ -122,7 +122,7 @@ def grouped_bars(
     series = list(values)
     labels = list(dict.fromkeys(label for numbers in values.values() for label in numbers))
     height = 0.8 / max(1, len(series))
-    figure, ax = plt.subplots(figsize=(7, 0.8 + 0.3 * len(labels) * len(series)))
+    figure, ax = plt.subplots(figsize=(9, 0.8 + 0.3 * len(labels) * len(series)))
     for position, name in enumerate(series):
         rows = [i + position * height for i, label in enumerate(labels) if label in values[name]]
         numbers = [values[name][label] for label in labels if label in values[name]]
@@ -132,6 +132,7 @@ def grouped_bars(
     ax.invert_yaxis()
     ax.set_xlabel(unit)
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    # Beside the bars, not over them: the longest bar may end anywhere.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     figure.tight_layout()
     return figure
