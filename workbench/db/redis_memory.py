@@ -14,6 +14,7 @@ SCAN batch per round trip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -91,15 +92,18 @@ def memory_limits(client: redis.Redis) -> MemoryLimits:
         memory, stats = client.info("memory"), client.info("stats")
         policy = client.config_get("maxmemory-policy")["maxmemory-policy"]
     return MemoryLimits(
-        int(memory["used_memory"]), int(memory["maxmemory"]), policy, int(stats["evicted_keys"])
+        int(memory["used_memory"]),
+        int(memory["maxmemory"]),
+        str(policy),
+        int(stats["evicted_keys"]),
     )
 
 
-def _pipelined(client: redis.Redis, commands: list[tuple[object, ...]]) -> list[object]:
-    """Send raw commands in one pipeline and return their answers."""
+def _pipelined(client: redis.Redis, commands: list[tuple[object, ...]]) -> list[Any]:
+    """Send raw commands in one pipeline and return their answers (raw replies: any type)."""
     pipe = client.pipeline(transaction=False)
     for command in commands:
-        pipe.execute_command(*command)
+        pipe.execute_command(*command)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
     return pipe.execute()
 
 
