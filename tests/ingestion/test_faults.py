@@ -45,6 +45,23 @@ class TestTransientFaults:
             assert fetch_retries == injected
         assert report.retries == sum(report.retries_by_stage.values())
 
+    def test_retries_on_guessed_pages_are_counted(
+        self, mode: str, api: Any, build: Any, expected: Any, stored: Any
+    ) -> None:
+        """A first-round guess past a resource's end is dropped, but its retries are reported."""
+        # Pages of 50: posts has one page, so a first round of 4 guesses three past its end.
+        api.set_faults(FaultConfig(seed=5, error_rate=0.5))
+        ingestor = build(mode, api.url, source_options={"page_size": 50})
+        report = ingestor.run()
+        assert report.ok, report.failed_pages
+        assert stored(ingestor.store) == expected.checksums
+        injected = sum(api.stats()["faults"].values())
+        fetch_retries = report.retries_by_stage.get("fetch", 0)
+        if mode.startswith("async"):  # aiohttp resends some dropped requests unseen by us
+            assert 0 < fetch_retries <= injected
+        else:
+            assert fetch_retries == injected
+
 
 class TestPageThatAlwaysFails:
     """A page that fails on every attempt."""

@@ -100,7 +100,7 @@ class Frontier:
             self._totals[resource] = page.total_pages
 
     def missed(self, page: PageOutcome) -> bool:
-        """Tell whether a first-round page was a guess past the data (dropped, not reported).
+        """Tell whether a first-round page was a guess past the data (no result; retries counted).
 
         That is an empty page past the end page 1 announced, or past a short page.
         """

@@ -58,7 +58,7 @@ def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None
             with (
                 ingestor.executor() as ingestor.pool,
                 contextlib.closing(ingestor.writer()) as writer,
-                contextlib.closing(results(ingestor, writer)) as landing,
+                contextlib.closing(results(ingestor, writer, report.add_retries)) as landing,
             ):
                 for result in landing:
                     report.add(result)
@@ -81,8 +81,16 @@ def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None
     return report
 
 
-def results(ingestor: Ingestor, writer: PageWriter) -> Generator[UnitResult, None, None]:
-    """Yield every page's result as it lands: the first round at once, then the rest."""
+def results(
+    ingestor: Ingestor,
+    writer: PageWriter,
+    count_retries: Callable[[dict[str, int]], object] = lambda retries: None,
+) -> Generator[UnitResult, None, None]:
+    """Yield every page's result as it lands: the first round at once, then the rest.
+
+    A first-round guess past a resource's end yields nothing, but its requests were made:
+    its retries go to ``count_retries`` (the report's), so a report counts every retry.
+    """
     source, stopping = ingestor.source, ingestor.stopping
     cache = ingestor.cache if source.cacheable else None
     frontier = Frontier(source, ingestor.max_pages)
@@ -91,7 +99,9 @@ def results(ingestor: Ingestor, writer: PageWriter) -> Generator[UnitResult, Non
     for page in first:
         frontier.see(page)
     for page in first:
-        if not frontier.missed(page):
+        if frontier.missed(page):
+            count_retries(page.retries)
+        else:
             yield from writer.add(page)
     yield from writer.flush()  # the page count is known: show progress before the rest
     rest: Iterator[WorkUnit] = frontier.follow_ups(first)
