@@ -49,7 +49,7 @@ def page(number: int, records: int = 10, *, rejects: int = 0, resource: str = "p
 
 @pytest.fixture
 def make_writer(postgres_dsn: str, redis_url: str) -> Any:
-    """``make_writer(batch_rows=..., cache=True, attempts=3, writers=1)``: a writer on the services."""
+    """``make_writer(batch_rows, cache=, attempts=, writers=)``: a writer on the test services."""
     made: list[Any] = []
 
     def make(
