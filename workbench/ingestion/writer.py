@@ -148,7 +148,7 @@ class PageWriter:
     def write(self, pages: Sequence[ReadyPage]) -> list[UnitResult]:
         """Write pages as one batch: dedup, one transaction, then remember what committed."""
         writer = WRITER if self.connections == 1 else threading.current_thread().name
-        with bind_context(**units_context([page.unit for page in pages])):
+        with bind_context(**units_context([page.unit for page in pages]), worker=writer):
             started = self.clock()
             fresh = self.dedup(pages)
             deduped = self.clock()
