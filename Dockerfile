@@ -10,10 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 workbench && chown workbench /app
 
-# Dependencies first (a layer that survives code changes), then the code.
-COPY --chown=workbench pyproject.toml README.md ./
+# Dependencies first, from the lock (a layer that survives code changes), then the code.
+COPY --chown=workbench requirements-lock.txt pyproject.toml README.md ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-lock.txt
 COPY --chown=workbench workbench ./workbench
-RUN pip install --no-cache-dir -e '.[dev]'
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 COPY --chown=workbench . .
 
 USER 10001

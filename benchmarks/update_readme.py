@@ -40,7 +40,8 @@ def results_section(folder: Path, relative_to: Path, targets: Path = TARGETS) ->
         START,
         f"From the run in [`{link}/`]({link}/summary.md) ({rows[-1]['plan']} plan, "
         f"{env.cpu_count} CPUs, Python {env.python}, PostgreSQL {env.postgres}, "
-        f"Valkey {env.valkey}, dlt {env.dlt or 'not installed'}); medians of 3 repetitions.\n",
+        f"Valkey {env.valkey}, dlt {env.dlt or 'not installed'}"
+        f"{f', lock {env.lock}' if env.lock else ''}); medians of 3 repetitions.\n",
         headline_table(results),
         targets_table(evaluate(load_targets(targets), results)),
         f"![end to end: records/s of every mode, the limits and the peer]({link}/headline.png)\n",

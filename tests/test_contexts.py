@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg2
 import psycopg2.errors
+import psycopg2.pool
 import pytest
 from psycopg2.pool import ThreadedConnectionPool
 
@@ -182,6 +183,20 @@ class TestTransaction:
             cur.execute(f"INSERT INTO {table} VALUES (1)")
             cur.execute(f"INSERT INTO {table} VALUES (1)")  # duplicate key
         assert isinstance(info.value.__cause__, psycopg2.errors.UniqueViolation)
+        assert row_ids(postgres_dsn, table) == []
+        assert_pool_fully_returned(pool)
+
+    def test_an_exhausted_pool_raises_its_own_error(
+        self, pool: ThreadedConnectionPool, table: str, postgres_dsn: str
+    ) -> None:
+        """With every connection taken, the pool's PoolError comes out, and nothing is written."""
+        held = [pool.getconn() for _ in range(pool.maxconn)]
+        try:
+            with pytest.raises(psycopg2.pool.PoolError), transaction(pool) as cur:
+                cur.execute(f"INSERT INTO {table} VALUES (1)")
+        finally:
+            for conn in held:
+                pool.putconn(conn)
         assert row_ids(postgres_dsn, table) == []
         assert_pool_fully_returned(pool)
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import aiohttp
 import psycopg2
 import psycopg2.errors
+import psycopg2.pool
 import pytest
 import redis
 import requests
@@ -318,6 +319,13 @@ class TestPsycopg2:
         assert type(exc) is kind
         assert exc.__cause__ is original
         assert f"({type(original).__name__}: {original}" in str(exc)
+
+    def test_the_pools_own_error_is_not_the_databases(self) -> None:
+        """A pool with no free connection raises its PoolError untouched: no server refused it."""
+        original = psycopg2.pool.PoolError("connection pool exhausted")
+        with pytest.raises(psycopg2.pool.PoolError) as caught, map_psycopg2_errors():
+            raise original
+        assert caught.value is original
 
     def test_a_data_error_psycopg2_calls_operational_is_a_data_error(
         self, postgres_dsn: str

@@ -43,7 +43,7 @@ class Url(_UriValidated):
         """Return the URL stripped of whitespace and of any trailing slash."""
         if not self.split(name, value).hostname:
             raise self.fail(name, value)
-        return value.strip().rstrip("/")
+        return str(value).strip().rstrip("/")
 
 
 class RedisUrl(_UriValidated):
@@ -62,7 +62,7 @@ class RedisUrl(_UriValidated):
             valid = bool(parts.hostname) and (not db or db.isdigit())
         if not valid:
             raise self.fail(name, value)
-        return value.strip()
+        return str(value).strip()
 
 
 class PostgresDsn(Validated):

@@ -95,11 +95,12 @@ def transaction(source: AbstractConnectionPool | connection) -> Iterator[cursor]
     ``source`` is a psycopg2 connection pool (a connection is taken and always given back,
     closed if it broke) or a plain connection (left open). A cursor rather than the
     connection is yielded because every statement needs one; ``cursor.connection`` is
-    there for the rest. psycopg2 errors leave as ``StorageError`` subclasses.
+    there for the rest. psycopg2 errors leave as ``StorageError`` subclasses, except the
+    pool's own ``PoolError`` when it has no free connection (see ``map_psycopg2_errors``).
     """
     pool = source if isinstance(source, AbstractConnectionPool) else None
     with map_psycopg2_errors():
-        conn = pool.getconn() if pool is not None else source
+        conn = source.getconn() if isinstance(source, AbstractConnectionPool) else source
         try:
             with conn.cursor() as cur:
                 yield cur

@@ -183,12 +183,15 @@ def map_psycopg2_errors() -> AbstractContextManager[None]:
 
     The SQLSTATE decides, not the class psycopg2 picked: psycopg2 raises
     ``OperationalError`` for a lost connection (no SQLSTATE) and for "index row size exceeds
-    btree maximum" (54000) alike, and only the first is worth retrying.
+    btree maximum" (54000) alike, and only the first is worth retrying. A connection pool's
+    own ``PoolError`` (no free connection) passes untouched: the database never saw a thing,
+    and the pool is the caller's (a leaked connection, or more users than ``maxconn``).
     """
     import psycopg2
+    import psycopg2.pool
 
     def translate(exc: Exception) -> WorkbenchError | None:
-        if not isinstance(exc, psycopg2.Error):
+        if not isinstance(exc, psycopg2.Error) or isinstance(exc, psycopg2.pool.PoolError):
             return None
         code = getattr(exc, "pgcode", None)
         # No SQLSTATE on psycopg2's own base classes: libpq lost or never had the connection.

@@ -1,16 +1,24 @@
 """Re-execute the notebooks in place with their full parameters (``make notebooks``).
 
 Committed notebooks carry their outputs so a reader sees results without running anything;
-this regenerates them, one fresh kernel per notebook, in name order.
+this regenerates them, one fresh kernel per notebook, in name order. Before a run their
+prev/next navigation is refreshed (``workbench.notebook_navigation``); after each success the
+notebook is stamped with the package digest, the run's id and the date
+(``workbench.notebook_freshness``), which the tests compare with the package on disk.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from workbench.notebook_freshness import package_digest, stamp_file
+from workbench.notebook_metadata import stabilise_file
+from workbench.notebook_navigation import refresh as refresh_navigation
 
 
 def execute(
@@ -48,6 +56,8 @@ def run_all(folder: Path, names: list[str] | None = None) -> int:
     paths = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
     if names:
         paths = [p for p in paths if any(p.name.startswith(name) for name in names)]
+    refresh_navigation(folder, names)
+    digest, run_id = package_digest(), uuid.uuid4().hex[:12]
     for path in paths:
         started = time.perf_counter()
         try:
@@ -56,6 +66,8 @@ def run_all(folder: Path, names: list[str] | None = None) -> int:
             failures += 1
             print(f"FAILED {path.name}: {exc.ename}: {exc.evalue}", file=sys.stderr)
             continue
+        stamp_file(path, digest, run_id)
+        stabilise_file(path)
         print(f"ok     {path.name} ({time.perf_counter() - started:.1f} s)")
     return failures
 

@@ -17,7 +17,8 @@ import contextlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from workbench.config import Settings
 from workbench.db.postgres import PostgresStore
 from workbench.db.redis_cache import RedisCache
 from workbench.ingestion import Ingestor, RetryOptions, RunReport
-from workbench.local_api import FaultConfig, serve_in_thread
-from workbench.local_api.process_server import serve_in_process
+from workbench.local_api import FaultConfig, ServerHandle, serve_in_thread
+from workbench.local_api.process_server import ProcessServerHandle, serve_in_process
 from workbench.services import Services, ensure_services
 from workbench.services.common import file_lock, state_dir
 
@@ -46,7 +47,9 @@ class Playground:
         self.services: Services = ensure_services()
         self.source_name = source_name
         self._stack = contextlib.ExitStack()
-        serve = serve_in_process if separate_process else serve_in_thread
+        serve: Callable[..., AbstractContextManager[ServerHandle | ProcessServerHandle]] = (
+            serve_in_process if separate_process else serve_in_thread
+        )
         self.api = self._stack.enter_context(serve(seed=seed, scale=scale, faults=faults))
         self.url: str = self.api.url
         self.store = PostgresStore(self.services.postgres_dsn)
@@ -150,7 +153,8 @@ def record(topic: str, **numbers: float) -> None:
 def measurements() -> dict[str, dict[str, float]]:
     """Return everything notebooks have recorded so far (empty when nothing has run yet)."""
     with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-        return json.loads(measurements_file().read_text())
+        found: dict[str, dict[str, float]] = json.loads(measurements_file().read_text())
+        return found
     return {}
 
 

@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 V = TypeVar("V", bound="Validated")
+N = TypeVar("N", int, float)
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -155,7 +156,8 @@ class Subset(Choice):
         super().__init__(*options, **kwargs)
         self.expected = f"a non-empty comma-separated list of {', '.join(options)}"
 
-    def validate(self, name: str, value: Any) -> tuple[str, ...]:
+    # Choice's options and aliases, but a tuple of them: the override is the point.
+    def validate(self, name: str, value: Any) -> tuple[str, ...]:  # type: ignore[override]
         """Return the chosen options in the order given, without duplicates."""
         items: Iterable[Any] = value.split(",") if isinstance(value, str) else value
         try:
@@ -167,7 +169,7 @@ class Subset(Choice):
             raise self.fail(name, value) from None
         if not chosen or None in chosen:
             raise self.fail(name, value)
-        return tuple(dict.fromkeys(chosen))
+        return tuple(dict.fromkeys(filter(None, chosen)))
 
 
 class Names(Validated):
@@ -224,7 +226,7 @@ def _as_float(value: Any) -> float | None:
     return None if number is None else float(number)
 
 
-def _as_number(value: Any, kind: type[int] | type[float]) -> Any:
+def _as_number(value: Any, kind: type[N]) -> N | None:
     """Read ``value`` as ``kind`` from a number of that kind or a string; else None."""
     if isinstance(value, bool):  # bool is an int subclass, but True is not a page size
         return None

@@ -4,10 +4,13 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from workbench.bench.results import (
     COLUMNS,
     RESULTS_FILE,
     Environment,
+    collect_environment,
     environment_from_row,
     latest_folder,
     load_results,
@@ -19,10 +22,13 @@ from workbench.bench.results import (
 )
 from workbench.bench.runner import Result
 from workbench.bench.scenarios import Case
+from workbench.locks import file_digest
+from workbench.services import Services
+from workbench.services.common import project_root
 
 ResultOf = Callable[..., Result]
 
-ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.1", "9.1.0", "")
+ENV = Environment(2, "3.11.7", "Linux x86_64", "0.1.0", "18.1", "9.1.0", "", "0123456789abcdef")
 IO = Case("io", "ingest", "threaded", 1000, latency_ms=20, concurrency=16, page_size=10)
 GROWTH = Case("growth", "ingest_child", "sync", 10_000)
 UPDATE = Case("persist", "write", "upsert_copy", 500, unit="rows", batch=100, update=True)
@@ -99,6 +105,13 @@ class TestOlderRuns:
         del row["processor"], row["batch_rows"]
         assert result_from_row({k: str(v) for k, v in row.items()}).case == GROWTH
 
+    def test_a_run_from_before_the_locks_reads_with_no_lock_digest(self) -> None:
+        """The committed reference run, written before lock digests were recorded, reads back."""
+        (row, *_) = read_rows(project_root() / "benchmarks" / "results" / "20261128T152801Z")
+        assert "env_lock" not in row
+        environment = environment_from_row(row)
+        assert (environment.lock, environment.peer_lock, environment.python) == ("", "", "3.11.7")
+
     def test_appending_to_an_older_file_rewrites_its_header(
         self, result_of: ResultOf, tmp_path: Path
     ) -> None:
@@ -113,6 +126,20 @@ class TestOlderRuns:
         rows = read_rows(tmp_path)
         assert tuple(rows[0]) == COLUMNS
         assert [result_from_row(row).case for row in rows] == [GROWTH, IO]
+
+
+@pytest.mark.services
+class TestEnvironment:
+    """What a run records of where it ran."""
+
+    def test_the_lock_digest_is_recorded_and_the_peer_lock_only_with_the_peer(
+        self, bench_services: Services
+    ) -> None:
+        """The environment carries requirements-lock.txt's digest; the peer's when dlt ran."""
+        dsn, url = bench_services.postgres_dsn, bench_services.redis_url
+        without, with_peer = collect_environment(dsn, url, None), collect_environment(dsn, url, "1")
+        assert without.lock == file_digest(project_root() / "requirements-lock.txt") != ""
+        assert without.peer_lock == "" and len(with_peer.peer_lock) == 16
 
 
 class TestFolders:

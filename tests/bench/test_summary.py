@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from workbench.bench.results import Environment
 from workbench.bench.runner import Result
@@ -99,6 +100,14 @@ class TestTargets:
         results = run(rate_result)
         text = render_summary(results, [], title="t", plan="full", environment=ENV, charts=[])
         assert "## Speed targets" not in text and "## Headline" in text
+
+    def test_the_environment_line_names_the_locks(self, rate_result: RateResult) -> None:
+        """The summary says which locks the run's venvs came from, or that none was recorded."""
+        with_locks = replace(ENV, lock="0123456789abcdef", peer_lock="fedcba9876543210")
+        text = render_summary(run(rate_result), [], title="t", plan="full", environment=with_locks,
+                              charts=[])  # fmt: skip
+        assert "lock 0123456789abcdef, peer lock fedcba9876543210." in text
+        assert "dlt 1.31.0; lock not recorded." in render(run(rate_result))
 
     def test_charts_are_linked(self, rate_result: RateResult) -> None:
         """The charts given are linked as images."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import random
@@ -512,6 +513,27 @@ class TestForms:
 
         assert inspect.iscoroutinefunction(fetch)
         assert asyncio.run(fetch()) == "ok"
+
+    def test_partials_and_callable_objects(self) -> None:
+        """A functools.partial and an object with __call__ are retried, named after their code."""
+        fake = FakeTime()
+
+        class Fetcher:
+            def __call__(self, script: Script) -> str:
+                return script.step()
+
+        def fetch(script: Script, suffix: str) -> str:
+            return script.step() + suffix
+
+        named: list[str] = []
+        settings = {**fake.settings(), "before_sleep": lambda state: named.append(state.fn_name)}
+        for target, expected in [
+            (functools.partial(fetch, suffix="!"), "ok!"),
+            (Fetcher(), "ok"),
+        ]:
+            script = Script([SourceTimeoutError("slow")])
+            assert retry(**settings)(target)(script) == expected and script.calls == 2
+        assert named == [fetch.__qualname__, Fetcher.__qualname__]
 
     def test_methods(self) -> None:
         """Decorated methods get ``self`` and expose statistics through the bound method."""

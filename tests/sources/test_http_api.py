@@ -71,13 +71,20 @@ class TestTotalPages:
         """The record count is divided by the page size, rounding up, at least one page."""
         assert total_pages_from_headers({"X-Total-Count": total}, 10) == pages
 
+    #: A Link header whose last page is 7.
+    LINK = (
+        '<http://a/posts?_page=1&_limit=5>; rel="first", '
+        '<http://a/posts?_page=7&_limit=5>; rel="last"'
+    )
+
     def test_from_the_last_link_without_a_count(self) -> None:
         """Without a usable X-Total-Count the Link header's last page is used."""
-        link = (
-            '<http://a/posts?_page=1&_limit=5>; rel="first", '
-            '<http://a/posts?_page=7&_limit=5>; rel="last"'
-        )
-        assert total_pages_from_headers({"X-Total-Count": "many", "Link": link}, 5) == 7
+        assert total_pages_from_headers({"X-Total-Count": "many", "Link": self.LINK}, 5) == 7
+
+    def test_the_count_wins_when_both_headers_disagree(self) -> None:
+        """With both headers usable, X-Total-Count decides, whatever the Link's last page says."""
+        assert total_pages_from_headers({"X-Total-Count": "12", "Link": self.LINK}, 5) == 3
+        assert total_pages_from_headers({"Link": self.LINK, "X-Total-Count": "40"}, 5) == 8
 
     def test_unknown_without_either(self) -> None:
         """With neither header the page count is unknown."""

@@ -44,7 +44,8 @@ def load(job: dict[str, Any]) -> dict[str, Any]:
         with connection.cursor() as cur:
             table = sql.Identifier(job["dataset"], "posts")
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
-            rows = int(cur.fetchone()[0])
+            (count,) = cur.fetchone() or ()
+            rows = int(count)
     finally:
         connection.close()
     return {"seconds": seconds, "fetched": rows, "inserted": rows, "ok": True}

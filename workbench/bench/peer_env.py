@@ -3,27 +3,28 @@
 dlt brings its own dependency pins; installed next to workbench they would decide which
 versions of shared libraries the benchmark measures. So the peer lives in
 ``.workbench/peer-venv``, built from ``benchmarks/peer-requirements.txt`` (a lock of every
-package, dlt and all it needs) when the file exists, else from ``PEER_SPEC``. It is rebuilt
-when the requirements change; a machine without a package registry gets a clear reason
-instead, and the benchmark goes on without the peer.
+package, dlt and all it needs, with hashes: ``make lock`` makes it from
+``benchmarks/peer-requirements.in``, see ``workbench.locks``) when the file exists, else from
+that input. It is rebuilt when the requirements change; a machine without a package registry
+gets a clear reason instead, and the benchmark goes on without the peer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.locks import file_digest
 from workbench.services.common import project_root, state_dir
 
-__all__ = ["PEER_SPEC", "PeerEnv", "ensure_peer_env"]
+__all__ = ["PeerEnv", "ensure_peer_env"]
 
-#: What the peer installs when there is no lock file to install from.
-PEER_SPEC = "dlt[postgres]==1.31.0"
 #: The lock of the peer's environment, in the project.
 LOCK = Path("benchmarks") / "peer-requirements.txt"
+#: What the lock is made from (dlt's pin): installed when there is no lock.
+SPEC = Path("benchmarks") / "peer-requirements.in"
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,8 @@ class PeerEnv:
 def _requirements() -> tuple[list[str], str]:
     """Return pip's arguments for the peer's packages and their digest."""
     lock = project_root() / LOCK
-    if lock.is_file():
-        text = lock.read_text(encoding="utf-8")
-        return ["-r", str(lock)], hashlib.sha256(text.encode()).hexdigest()[:16]
-    return [PEER_SPEC], hashlib.sha256(PEER_SPEC.encode()).hexdigest()[:16]
+    chosen = lock if lock.is_file() else project_root() / SPEC
+    return ["-r", str(chosen)], file_digest(chosen)
 
 
 def _dlt_version(python: Path) -> str | None:

@@ -2,7 +2,8 @@
 
 One folder per run (``benchmarks/results/<timestamp>/``). Every row carries the case, its
 median and spread, every repetition's seconds, and the environment it ran in (CPU count,
-Python, workbench, Postgres, Valkey and dlt versions), so a row means something on its own
+Python, workbench, Postgres, Valkey and dlt versions, and the digests of the dependency locks
+the venvs were installed from), so a row means something on its own
 and runs appended into one folder from several invocations stay distinguishable
 (``run_id``). Reading a folder back keeps the latest row of each case.
 """
@@ -22,9 +23,12 @@ import psycopg2
 import redis
 
 import workbench
+from workbench.bench.peer_env import LOCK as PEER_LOCK
 from workbench.bench.runner import Result, Spread
 from workbench.bench.scenarios import Case
 from workbench.error_mapping import map_psycopg2_errors, map_redis_errors
+from workbench.locks import LOCKS, file_digest
+from workbench.services.common import project_root
 
 __all__ = [
     "COLUMNS",
@@ -57,6 +61,11 @@ class Environment:
     postgres: str
     valkey: str
     dlt: str  # empty when dlt is not installed (the peer was skipped)
+    # The first 16 hex digits of the sha256 of requirements-lock.txt, and of the peer's lock
+    # when the peer ran: which resolution of every dependency the numbers come from. Empty in
+    # runs from before locks (and with no lock file, as in a non-editable install).
+    lock: str = ""
+    peer_lock: str = ""
 
 
 _CASE_COLUMNS = tuple(f.name for f in fields(Case))
@@ -82,7 +91,8 @@ def collect_environment(postgres_dsn: str, redis_url: str, dlt: str | None) -> E
         try:
             with connection.cursor() as cur:
                 cur.execute("SHOW server_version")
-                postgres = str(cur.fetchone()[0])
+                (version,) = cur.fetchone() or ()
+                postgres = str(version)
         finally:
             connection.close()
     with map_redis_errors():
@@ -100,6 +110,8 @@ def collect_environment(postgres_dsn: str, redis_url: str, dlt: str | None) -> E
         postgres=postgres,
         valkey=str(valkey),
         dlt=dlt or "",
+        lock=file_digest(project_root() / LOCKS[0].path),
+        peer_lock=file_digest(project_root() / PEER_LOCK) if dlt else "",
     )
 
 
@@ -184,8 +196,8 @@ _PARSERS: dict[str, Any] = {"int": int, "float": float, "bool": lambda t: t == "
 
 
 def environment_from_row(row: Mapping[str, str]) -> Environment:
-    """Read the environment columns of a row back."""
-    values = {f.name: row[f"env_{f.name}"] for f in fields(Environment)}
+    """Read the environment columns of a row back (a column added since the run: empty)."""
+    values: dict[str, Any] = {f.name: row.get(f"env_{f.name}", "") for f in fields(Environment)}
     return Environment(**{**values, "cpu_count": int(values["cpu_count"])})
 
 

@@ -171,7 +171,7 @@ def _io_cases(plan: Plan) -> list[Case]:
             loads = _io_loads(plan, mode)
             timeline_load = 16 if 16 in loads else max(loads)
             for load in loads:
-                options = {
+                options: dict[str, Any] = {
                     "latency_ms": latency,
                     "page_size": plan.io_page_size,
                     "concurrency": load,
@@ -199,7 +199,7 @@ def _io_loads(plan: Plan, mode: str) -> tuple[int, ...]:
 def _thread_cases(plan: Plan) -> list[Case]:
     """Return the threaded mode at one latency with every thread count of the plan."""
     size = plan.threads_pages * plan.io_page_size
-    load = {"latency_ms": plan.threads_latency_ms, "page_size": plan.io_page_size}
+    load: dict[str, Any] = {"latency_ms": plan.threads_latency_ms, "page_size": plan.io_page_size}
     return [
         _ingest(plan, "threads", "threaded", size, concurrency=count, **load)
         for count in plan.thread_counts
@@ -249,7 +249,7 @@ def _queue_cases(plan: Plan) -> list[Case]:
     """Queue mode by workers at each latency, async on the same load, the cost per task."""
     size, found = plan.queue_pages * plan.queue_page_size, []
     for latency in plan.queue_latencies_ms:
-        load = {"latency_ms": latency, "page_size": plan.queue_page_size}
+        load: dict[str, Any] = {"latency_ms": latency, "page_size": plan.queue_page_size}
         for workers in plan.queue_workers:
             found.append(_ingest(plan, "queue", "queue", size, workers=workers, **load))
         found.append(_ingest(plan, "queue", "async", size, **load))

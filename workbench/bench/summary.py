@@ -291,7 +291,8 @@ def render_summary(
         "medians with min-max.\n",
         f"Environment: {env.cpu_count} CPUs, {env.platform}, Python {env.python}, "
         f"workbench {env.workbench}, PostgreSQL {env.postgres}, Valkey {env.valkey}, "
-        f"dlt {env.dlt or 'not installed'}.\n",
+        f"dlt {env.dlt or 'not installed'}; lock {env.lock or 'not recorded'}"
+        f"{f', peer lock {env.peer_lock}' if env.peer_lock else ''}.\n",
         *(f"Note: {note}\n" for note in notes),
         "## Headline\n",
         headline_table(results),

@@ -113,7 +113,7 @@ def _target(entry: dict[str, Any], path: Path) -> Target:
         raise ConfigError(f"{path}: target {key!r}: unknown measure {entry.get('measure')!r}")
     if ("at_most" in entry) == ("at_least" in entry):
         raise ConfigError(f"{path}: target {key!r}: give exactly one of at_most, at_least")
-    bound = entry.get("at_most", entry.get("at_least"))
+    bound: Any = entry.get("at_most", entry.get("at_least"))  # exactly one is there
     return Target(
         key=key,
         title=entry.get("title", key),

@@ -171,8 +171,12 @@ class QueueOverheadTrial:
             self.broker.add_tasks(job, [task] * min(1000, tasks - first))
         self.broker.seal(job)
         worker = QueueWorker(
-            self.broker, lambda _: _NoWork(), name=job, jobs=[job], until_empty=True
-        )  # type: ignore[arg-type,return-value]
+            self.broker,
+            lambda _: _NoWork(),  # type: ignore[arg-type,return-value]
+            name=job,
+            jobs=[job],
+            until_empty=True,
+        )
         handled = worker.run()
         seconds = time.perf_counter() - started
         self.broker.client.delete(*self.broker.keys.of_job(job))

@@ -57,7 +57,7 @@ def _bench(args: argparse.Namespace) -> int:
     return 1 if outcome.failures else 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``bench`` to the CLI."""
     parser = subparsers.add_parser(
         "bench", help="measure every mode next to the HTTP and DB limits and a peer"

@@ -40,7 +40,7 @@ def _enqueue(args: argparse.Namespace) -> int:
         ingestor.close()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``enqueue`` and its flags (an unset flag falls back to WORKBENCH_* or the default)."""
     parser = subparsers.add_parser("enqueue", help="put pages on the task queue for workers")
     add_source_flags(parser)

@@ -84,7 +84,7 @@ def _default_answer(exercise: Exercise) -> Path:
     return copy if copy.exists() else exercise.notebook_path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``exercises`` and its actions to the CLI."""
     parser = subparsers.add_parser("exercises", help="practice exercises graded on live services")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -95,7 +95,7 @@ def finish(report: RunReport, caught: Caught | None = None) -> int:
     return 0 if report.ok else 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``ingest`` and its flags (an unset flag falls back to WORKBENCH_* or the default)."""
     parser = subparsers.add_parser("ingest", help="ingest resources from an API into Postgres")
     aliases = ", ".join(f"{alias} = {mode}" for alias, mode in ALIASES.items())

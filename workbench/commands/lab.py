@@ -57,7 +57,7 @@ def _lab(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``lab`` to the CLI."""
     parser = subparsers.add_parser(
         "lab", help="JupyterLab on notebooks/ with services running, open on the start page"

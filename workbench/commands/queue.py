@@ -89,7 +89,7 @@ def _retry_dead(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``queue`` with its ``status`` and ``retry-dead`` actions."""
     parser = subparsers.add_parser("queue", help="the task queue's jobs, workers and dead letters")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

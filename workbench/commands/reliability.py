@@ -79,7 +79,7 @@ def _reliability(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``reliability`` to the CLI."""
     parser = subparsers.add_parser(
         "reliability", help="every scenario of trouble in every mode; the table to prove it"

@@ -46,7 +46,7 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``services`` and its actions to the CLI."""
     parser = subparsers.add_parser("services", help="start, stop or locate Postgres and Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -94,8 +94,9 @@ def _produce(args: argparse.Namespace) -> int:
         source = HttpApiSource(settings.base_url, page_size=settings.page_size)
     if args.rate is not None and args.rate <= 0:
         raise ConfigError(f"--rate: expected records per second > 0, got {args.rate}")
-    url = connections_for(settings).queue.url  # type: ignore[union-attr]
-    client = redis.Redis.from_url(url)
+    queue = connections_for(settings).queue
+    assert queue is not None and queue.url, "connections_for always names the queue's Redis"
+    client = redis.Redis.from_url(queue.url)
     try:
         records = source_records(source, settings.resources, max_pages=args.max_pages)
         count = produce(
@@ -136,7 +137,7 @@ def _consume(args: argparse.Namespace) -> int:
     return finish(report)
 
 
-def _register_stream_actions(actions: argparse._SubParsersAction) -> None:
+def _register_stream_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``produce`` and ``consume``: records on a Redis stream, as a source."""
     produce = actions.add_parser("produce", help="append an API's or a file's records to a stream")
     produce.add_argument("--stream", required=True, help="the stream's key")
@@ -164,7 +165,7 @@ def _register_stream_actions(actions: argparse._SubParsersAction) -> None:
     consume.set_defaults(handler=_consume)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``source`` and its ``serve``, ``produce`` and ``consume`` actions to the CLI."""
     parser = subparsers.add_parser("source", help="the local API; records on a Redis stream")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -34,7 +34,7 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``worker`` to the CLI."""
     parser = subparsers.add_parser("worker", help="serve the task queue until stopped")
     parser.add_argument("--name", help="consumer name, unique among workers (host-pid)")

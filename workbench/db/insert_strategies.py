@@ -76,6 +76,8 @@ class Strategy(Protocol):
 class _CursorWrite(Protocol):
     """A strategy's body: writes a non-empty batch with a cursor it is handed."""
 
+    __name__: str
+
     def __call__(
         self, cur: cursor, records: Sequence[ProcessedRecord], source: str, run_id: str | None
     ) -> WriteResult: ...

@@ -38,18 +38,21 @@ class ReusingPool(ThreadedConnectionPool):
     it would be handed out: its socket reads as ready, which an idle one never is.
     """
 
+    # The base class's idle list and its private methods, which psycopg2's stubs leave out.
+    _pool: list[connection]
+
     def _getconn(self, key: Any = None) -> connection:
         # Called under the pool's lock, like _putconn.
         while self._pool and _ended_by_server(self._pool[-1]):
             self._pool.pop().close()
-        return super()._getconn(key)
+        return super()._getconn(key)  # type: ignore[misc,no-any-return]
 
     def _putconn(self, conn: connection, key: Any = None, close: bool = False) -> None:
         # The base class keeps a connection while fewer than minconn are idle: for this
         # call (made under the pool's lock), let that bound be maxconn.
         minconn, self.minconn = self.minconn, self.maxconn
         try:
-            super()._putconn(conn, key, close)
+            super()._putconn(conn, key, close)  # type: ignore[misc]
         finally:
             self.minconn = minconn
 

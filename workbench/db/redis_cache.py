@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Self, TypeVar, cast
 
 import redis
 import redis.asyncio
@@ -84,7 +84,8 @@ class RedisCache(CacheBase):
     def get_response(self, url: str) -> bytes | None:
         """Return the cached body for ``url``, or None on a miss."""
         key = self.keys.response(url)
-        return self._count_lookup(self._call(lambda client: client.get(key), None))
+        body = self._call(lambda client: client.get(key), None)
+        return self._count_lookup(cast("bytes | None", body))  # replies are not decoded here
 
     def set_response(self, url: str, body: bytes, ttl_s: int | None = None) -> None:
         """Cache ``body`` for ``url`` for ``ttl_s`` seconds (default: the cache's ``ttl_s``)."""
@@ -96,7 +97,9 @@ class RedisCache(CacheBase):
         if not urls:
             return []
         keys = [self.keys.response(url) for url in urls]
-        return self._count_lookups(self._call(lambda client: client.mget(keys), [None] * len(keys)))
+        misses: list[bytes | str | None] = [None] * len(keys)
+        bodies = self._call(lambda client: client.mget(keys), misses)
+        return self._count_lookups(cast("list[bytes | None]", bodies))
 
     def set_responses(self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None) -> None:
         """Cache several ``(url, body)`` pairs for ``ttl_s`` seconds each, in one round trip."""
@@ -113,7 +116,9 @@ class RedisCache(CacheBase):
         return self._unseen(records, self._by_resource(source, records))
 
     def _unseen(
-        self, records: Sequence[ProcessedRecord], groups: list[tuple[str, list[ProcessedRecord]]]
+        self,
+        records: Sequence[ProcessedRecord],
+        groups: Sequence[tuple[str, Sequence[ProcessedRecord]]],
     ) -> list[ProcessedRecord]:
         """Check the grouped records' fingerprints; keep the unseen, in the groups' order."""
         if not records:
@@ -211,7 +216,8 @@ class AsyncRedisCache(CacheBase):
     async def get_response(self, url: str) -> bytes | None:
         """Return the cached body for ``url``, or None on a miss."""
         key = self.keys.response(url)
-        return self._count_lookup(await self._call(lambda client: client.get(key), None))
+        body = await self._call(lambda client: client.get(key), None)
+        return self._count_lookup(cast("bytes | None", body))
 
     async def set_response(self, url: str, body: bytes, ttl_s: int | None = None) -> None:
         """Cache ``body`` for ``url`` for ``ttl_s`` seconds (default: the cache's ``ttl_s``)."""
@@ -223,8 +229,9 @@ class AsyncRedisCache(CacheBase):
         if not urls:
             return []
         keys = [self.keys.response(url) for url in urls]
-        bodies = await self._call(lambda client: client.mget(keys), [None] * len(keys))
-        return self._count_lookups(bodies)
+        misses: list[bytes | str | None] = [None] * len(keys)
+        bodies = await self._call(lambda client: client.mget(keys), misses)
+        return self._count_lookups(cast("list[bytes | None]", bodies))
 
     async def set_responses(
         self, bodies: Sequence[tuple[str, bytes]], ttl_s: int | None = None
@@ -245,7 +252,9 @@ class AsyncRedisCache(CacheBase):
         return await self._unseen(records, self._by_resource(source, records))
 
     async def _unseen(
-        self, records: Sequence[ProcessedRecord], groups: list[tuple[str, list[ProcessedRecord]]]
+        self,
+        records: Sequence[ProcessedRecord],
+        groups: Sequence[tuple[str, Sequence[ProcessedRecord]]],
     ) -> list[ProcessedRecord]:
         """Check the grouped records' fingerprints; keep the unseen, in the groups' order."""
         if not records:

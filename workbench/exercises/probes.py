@@ -9,7 +9,8 @@ the library, never the code it watches.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import psycopg2.extensions
 import pytest
@@ -42,7 +43,7 @@ def count_redis_round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
     import redis.connection
 
     counter = RoundTrips()
-    sync_send = redis.connection.AbstractConnection.send_packed_command
+    sync_send: Callable[..., None] = redis.connection.AbstractConnection.send_packed_command
     async_send = redis.asyncio.connection.AbstractConnection.send_packed_command
 
     def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
@@ -136,7 +137,8 @@ class _LoggingCursor(psycopg2.extensions.cursor):
     """A psycopg2 cursor that notes every statement and COPY in its connection's log."""
 
     def _note(self, kind: str, text: Any) -> None:
-        self.connection.statement_log.entries.append((kind, str(text)[:200]))
+        log = cast("_LoggingConnection", self.connection).statement_log
+        log.entries.append((kind, str(text)[:200]))
 
     def execute(self, query: Any, vars: Any = None) -> Any:
         self._note("execute", query)

@@ -65,7 +65,9 @@ PRELOAD = [__name__, "workbench.sources.http_api", "requests", "workbench.queue.
 _process_state: tuple[Ingestor, Worker] | None = None
 
 
-def worker_context(also: tuple[str, ...] = ()) -> multiprocessing.context.BaseContext:
+def worker_context(
+    also: tuple[str, ...] = (),
+) -> multiprocessing.context.ForkServerContext | multiprocessing.context.SpawnContext:
     """Return the fork server context (preloading ``PRELOAD`` and ``also``), else spawn.
 
     The preload is heeded when the server starts, once per parent: a module asked for later
@@ -125,7 +127,7 @@ def ingestor_from_recipe(recipe: dict[str, Any]) -> WorkerIngestor:
     return ingestor
 
 
-def set_up_like_parent(logging_settings: dict[str, str] | None, context: dict[str, Any]) -> None:
+def set_up_like_parent(logging_settings: dict[str, Any] | None, context: dict[str, Any]) -> None:
     """Configure logging as the parent did and bind its log context in this process."""
     if logging_settings is not None:
         configure_logging(**logging_settings)

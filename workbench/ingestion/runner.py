@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, cast
 
 from workbench.errors import StorageUnavailableError
 from workbench.ingestion.lifecycle import RunRecord, forget_unbacked_dedup
@@ -81,7 +81,7 @@ def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None
     return report
 
 
-def results(ingestor: Ingestor, writer: PageWriter) -> Iterator[UnitResult]:
+def results(ingestor: Ingestor, writer: PageWriter) -> Generator[UnitResult, None, None]:
     """Yield every page's result as it lands: the first round at once, then the rest."""
     source, stopping = ingestor.source, ingestor.stopping
     cache = ingestor.cache if source.cacheable else None
@@ -102,7 +102,9 @@ def results(ingestor: Ingestor, writer: PageWriter) -> Iterator[UnitResult]:
                 frontier.see(page)
                 yield from writer.add(page)
         finally:
-            pages.close()  # stop the mode's workers now, not when the generator is freed
+            # Stop the mode's workers now, not when the generator is freed (every mode's
+            # schedule is a generator).
+            cast(Generator[object, None, None], pages).close()
         if not (more := frontier.beyond()):
             break
         rest = iter(more)

@@ -23,7 +23,15 @@ import contextvars
 import itertools
 import queue
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
@@ -58,7 +66,7 @@ def bounded_map(
 
 
 async def abounded_map(
-    fn: Callable[[T, W], Awaitable[R]], items: Iterable[T], workers: Sequence[W]
+    fn: Callable[[T, W], Coroutine[Any, Any, R]], items: Iterable[T], workers: Sequence[W]
 ) -> AsyncIterator[R]:
     """Yield ``await fn(item, worker)`` for every item, in completion order.
 

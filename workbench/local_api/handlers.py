@@ -138,8 +138,8 @@ async def _list(
         headers["Access-Control-Expose-Headers"] = "X-Total-Count, Link"
         if links:
             headers["Link"] = links
-        for kind in set(faults.hostile) & set(hostile.HEADER_KINDS):
-            hostile.lie(kind, headers, len(ids), str(request.url))
+        for lie in set(faults.hostile) & set(hostile.HEADER_KINDS):
+            hostile.lie(lie, headers, len(ids), str(request.url))
         ids = ids[window.start : window.stop]
         kind = _hostile_kind(faults, window)
         if kind is not None:

@@ -38,7 +38,8 @@ class ProcessServerHandle:
     def stats(self) -> dict[str, Any]:
         """Return the server's ``/stats`` counters."""
         with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as answer:
-            return json.load(answer)
+            stats: dict[str, Any] = json.load(answer)
+        return stats
 
     def reset_stats(self) -> None:
         """Zero the counters and restart fault draws (``DELETE /stats``)."""

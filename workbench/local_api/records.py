@@ -33,7 +33,8 @@ class ResourceSpec:
 
 def lorem(rng: Random, low: int, high: int) -> str:
     """Return between ``low`` and ``high`` lorem-ipsum words joined by spaces."""
-    count = low + rng._randbelow(high - low + 1)
+    # randrange(n) is _randbelow(n) after argument checks this hot loop can skip.
+    count = low + rng._randbelow(high - low + 1)  # type: ignore[attr-defined]
     random, words, size = rng.random, vocab.LOREM, float(len(vocab.LOREM))
     # int() is floor() for the non-negative products choices() takes floor() of.
     return " ".join([words[int(random() * size)] for _ in range(count)])

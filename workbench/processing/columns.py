@@ -14,7 +14,7 @@ than a newline becomes one space, a space next to a newline goes, and the ends a
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,9 +52,10 @@ _AROUND_NEWLINE = " ?\n ?"
 _DOMAIN = r"(?s).@([^@]+)\Z"
 
 
-def kinds(values: Sequence[Any]) -> np.ndarray:
+def kinds(values: Iterable[Any]) -> np.ndarray:
     """Give the place of each value's exact type in ``KINDS``; ``OTHER`` for any other type."""
-    return _KIND_INDEX.get_indexer(list(map(type, values)))  # type: ignore[no-any-return]
+    # pandas takes any array-like target (a list becomes an Index); its stubs ask for an Index.
+    return _KIND_INDEX.get_indexer(list(map(type, values)))  # type: ignore[arg-type]
 
 
 def lengths(texts: Sequence[str]) -> np.ndarray:

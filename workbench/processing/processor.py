@@ -186,7 +186,7 @@ class Processor:
         data: Any = raw
         try:
             for stage in self._validation:
-                data = stage(data)  # type: ignore[operator]
+                data = stage(data)
             stage = "checksum"
             checksum = _checksum(data)
         except Exception as exc:
@@ -242,7 +242,7 @@ class Processor:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__reduce__() == other.__reduce__()  # type: ignore[attr-defined]
+        return self.__reduce__() == other.__reduce__()
 
     def __hash__(self) -> int:
         return hash(self.__reduce__())

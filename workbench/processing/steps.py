@@ -171,14 +171,14 @@ def step_name(step: object) -> str:
 class StepBase:
     """Value semantics for slotted steps: equal, hashed and shown by their slot values."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def _state(self) -> tuple[Any, ...]:
         """Return the values of the instance's slots, in declaration order."""
         return tuple(getattr(self, name) for name in self.__slots__)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._state() == self._state()  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._state() == self._state()
 
     def __hash__(self) -> int:
         return hash((type(self), self._state()))

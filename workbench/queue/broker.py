@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from workbench.error_mapping import map_redis_errors
 from workbench.errors import ConfigError, UnknownJobError
@@ -81,10 +82,10 @@ class Broker:
                 raise ConfigError(f"job {job!r} already exists on the queue: choose another id")
         now = time.time()
         pipe = self.client.pipeline(transaction=True)
+        fields = {**spec, "status": "running", "created": f"{now:.3f}", "public": int(public)}
         pipe.hset(
             self.keys.job(job),
-            mapping={**spec, "status": "running", "created": f"{now:.3f}", "public": int(public)}
-            | dict.fromkeys(COUNTERS, 0),
+            mapping=cast(dict[FieldT, EncodableT], fields | dict.fromkeys(COUNTERS, 0)),
         )
         pipe.zadd(self.keys.jobs, {job: now})
         pipe.zremrangebyscore(self.keys.jobs, "-inf", now - self.options.retention_s)  # expired
@@ -99,7 +100,7 @@ class Broker:
             return []
         pipe = self.client.pipeline(transaction=True)
         for fields in tasks:
-            pipe.xadd(self.keys.tasks(job), dict(fields))
+            pipe.xadd(self.keys.tasks(job), cast(dict[FieldT, EncodableT], dict(fields)))
         pipe.hincrby(self.keys.job(job), "tasks", len(tasks))
         return [str(id_) for id_ in self._run(pipe)[:-1]]
 
@@ -109,19 +110,19 @@ class Broker:
             found = self.client.hgetall(self.keys.job(job))
         if not found:
             raise UnknownJobError(f"no job {job!r} on the queue (never made, or expired)")
-        return dict(found)
+        return dict(cast(dict[str, str], found))  # the client decodes replies
 
     def recent_jobs(self, limit: int) -> list[str]:
         """Return the ``limit`` most recent jobs whose record has not expired, newest first."""
         with map_redis_errors():
-            jobs = self.client.zrevrange(self.keys.jobs, 0, max(0, limit - 1))
+            jobs = cast(list[str], self.client.zrevrange(self.keys.jobs, 0, max(0, limit - 1)))
             alive = [bool(self.client.exists(self.keys.job(job))) for job in jobs]
         return [job for job, there in zip(jobs, alive, strict=True) if there]
 
     def active_jobs(self) -> list[str]:
         """Return the jobs ``workbench worker`` processes serve."""
         with map_redis_errors():
-            return sorted(self.client.smembers(self.keys.active))
+            return sorted(cast(set[str], self.client.smembers(self.keys.active)))
 
     def retire(self, job: str) -> None:
         """Stop serving a finished job (its keys expire on their own)."""
@@ -225,7 +226,7 @@ class Broker:
             pipe.evalsha(self._settle.sha, len(keys), *keys, *argv)
             if then_read is not None:
                 consumer, jobs = then_read
-                streams = dict.fromkeys((self.keys.tasks(j) for j in jobs), ">")
+                streams: dict[Any, Any] = dict.fromkeys((self.keys.tasks(j) for j in jobs), ">")
                 pipe.xreadgroup(GROUP, consumer, streams, count=1)
             with map_redis_errors():
                 replies = pipe.execute(raise_on_error=False)
@@ -243,7 +244,9 @@ class Broker:
 
     def seal(self, job: str) -> bool:
         """Say no more tasks will come; return True when that completed the job."""
-        argv = [GROUP, "", "seal", "", f"{time.time():.3f}", self.options.retention_s, "", "", "0"]
+        argv: list[EncodableT] = [
+            GROUP, "", "seal", "", f"{time.time():.3f}", self.options.retention_s, "", "", "0"
+        ]  # fmt: skip
         with map_redis_errors():
             return int(self._settle(keys=self.keys.of_job(job), args=argv)) == 2
 
@@ -260,7 +263,7 @@ class Broker:
     def results(self, job: str, after: str, *, block_ms: int) -> list[tuple[str, dict[str, str]]]:
         """Return the settled tasks reported after entry ``after``, waiting up to ``block_ms``."""
         with map_redis_errors():
-            replies = self.client.xread({self.keys.results(job): after}, block=block_ms)
+            replies: Any = self.client.xread({self.keys.results(job): after}, block=block_ms)
         return [(str(id_), dict(fields)) for _, entries in replies or [] for id_, fields in entries]
 
     def drop_results(self, job: str, ids: Sequence[str]) -> None:
@@ -282,5 +285,5 @@ class Broker:
     def workers(self) -> dict[str, dict[str, Any]]:
         """Return every registered worker's last heartbeat, by name."""
         with map_redis_errors():
-            found = self.client.hgetall(self.keys.workers)
+            found = cast(dict[str, str], self.client.hgetall(self.keys.workers))
         return {name: json.loads(info) for name, info in sorted(found.items())}

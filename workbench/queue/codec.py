@@ -65,7 +65,10 @@ def decode_results(text: str) -> list[UnitResult]:
     for data in json.loads(text):
         span = data.pop("span")
         if span is not None:
-            span = PageSpan(**{k: tuple(v) if isinstance(v, list) else v for k, v in span.items()})
+            fields: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in span.items()
+            }
+            span = PageSpan(**fields)
         results.append(UnitResult(**data, span=span))
     return results
 

@@ -84,7 +84,7 @@ def job_status(broker: Broker, job: str) -> JobStatus:
         for c in consumers
     ]
     with map_redis_errors():
-        letters = client.xrange(keys.dead(job), count=100)
+        letters: Any = client.xrange(keys.dead(job), count=100)
     status.dead_letters = [_letter(id_, fields) for id_, fields in letters]
     return status
 
@@ -114,7 +114,7 @@ def retry_dead(broker: Broker, job: str) -> int:
         )
     keys, client = broker.keys, broker.client
     with map_redis_errors():
-        letters = client.xrange(keys.dead(job))
+        letters: Any = client.xrange(keys.dead(job))
     if not letters:
         return 0
     groups.ensure_group(client, keys.tasks(job), GROUP)

@@ -191,7 +191,7 @@ def account(dsn: str, source: str, spec: SourceSpec) -> Accounting:
             if failed:
                 cur.executemany("INSERT INTO failed VALUES (%s, %s)", sorted(failed))
             cur.execute(_COUNTS, {"source": source})
-            served, rows, landed, unserved, refused, lost = cur.fetchone()
+            served, rows, landed, unserved, refused, lost = cur.fetchone() or ()
     finally:
         connection.close()
     keyless_served = sum(keyless.values())

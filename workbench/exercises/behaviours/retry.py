@@ -74,7 +74,7 @@ class TestPlainFunctions:
     @hint("Return fn's result straight away when the first call succeeds; support bare @retry.")
     def test_returns_the_first_success_without_waiting(self, impl: Any) -> None:
         """A first success returns after one call and no wait, as @retry or @retry(...)."""
-        script, waits = Script("data"), []
+        script, waits = Script("data"), list[float]()
         assert impl.retry(script)() == "data", "the bare @retry did not return fn's result"
         assert impl.retry(sleep=waits.append)(script)() == "data", "@retry(...) lost the result"
         assert (script.calls, waits) == (2, []), f"{script.calls} calls, waits {waits}"
@@ -94,7 +94,7 @@ class TestPlainFunctions:
     @hint("Loop: call fn; on a TransientError wait and go round again; return on success.")
     def test_retries_transient_errors_until_one_succeeds(self, impl: Any) -> None:
         """Two transient failures then a success return the success, after three calls."""
-        script, waits = Script(server_error, server_error, "data"), []
+        script, waits = Script(server_error, server_error, "data"), list[float]()
         result = impl.retry(attempts=5, sleep=waits.append)(script)()
         assert result == "data", f"returned {result!r} instead of the third call's result"
         assert script.calls == 3 and len(waits) == 2, f"{script.calls} calls, {len(waits)} waits"
@@ -102,7 +102,7 @@ class TestPlainFunctions:
     @hint("Count attempts, the first included; after the last, re-raise the last error itself.")
     def test_gives_up_after_the_attempt_budget_with_the_last_error(self, impl: Any) -> None:
         """With attempts=4 it calls four times, waits three times, then raises the fourth error."""
-        script, waits = Script(server_error), []
+        script, waits = Script(server_error), list[float]()
         with pytest.raises(ServerError) as raised:
             impl.retry(attempts=4, sleep=waits.append)(script)()
         assert script.calls == 4, f"called {script.calls} times with attempts=4"
@@ -113,7 +113,7 @@ class TestPlainFunctions:
     def test_does_not_retry_permanent_errors(self, impl: Any) -> None:
         """A PermanentError, or any error but a TransientError, propagates after one call."""
         for error in (ClientError("HTTP 404", status=404), ValueError("bad input")):
-            script, waits = Script(error), []
+            script, waits = Script(error), list[float]()
             with pytest.raises(type(error)) as raised:
                 impl.retry(attempts=5, sleep=waits.append)(script)()
             assert raised.value is error, f"raised {raised.value!r} instead of the original"
@@ -209,7 +209,7 @@ class TestAsyncFunctions:
     ) -> None:
         """Six retrying coroutines wait side by side, far faster than one after another."""
 
-        def flaky() -> Callable[[], Any]:
+        def flaky() -> Any:  # the answer's retry wraps it: Any
             script = Script(server_error, server_error, "data")
 
             async def fetch() -> Any:
@@ -233,7 +233,7 @@ class TestAsyncFunctions:
 class TestAgainstAFaultyApi:
     """Against the local API, with 5xx, 429 and truncated answers injected."""
 
-    FAULTS = {"error_rate": 0.3, "rate_limit_rate": 0.1, "malformed_rate": 0.05}
+    FAULTS: dict[str, Any] = {"error_rate": 0.3, "rate_limit_rate": 0.1, "malformed_rate": 0.05}
 
     def faulty(self, api: ServerHandle) -> ServerHandle:
         """Inject the faults; every one of them is transient."""

@@ -19,10 +19,10 @@ hint = pytest.mark.hint
 PASSWORD = "s3cret-pa55word"
 
 
-def database_settings(impl: Any) -> type:
+def database_settings(impl: Any) -> type[Any]:
     """Declare, with the answer's Field and Settings, the settings class every test uses."""
 
-    class DatabaseSettings(impl.Settings):  # type: ignore[misc,name-defined]
+    class DatabaseSettings(impl.Settings):  # type: ignore[misc]
         host = impl.Field(str, default="localhost")
         port = impl.Field(int, min=1, max=65535, default=5432)
         timeout = impl.Field(float, min=0.1, max=60.0, default=5.0)

@@ -183,7 +183,7 @@ class TestTransactions:
         try:
             with other.cursor() as cur:
                 cur.execute("SELECT count(*) FROM ingested_data")
-                (seen,) = cur.fetchone()
+                (seen,) = cur.fetchone() or ()
         finally:
             other.close()
         conn.rollback()

@@ -25,7 +25,7 @@ class Field(Validated):
 
     def __init__(
         self,
-        kind: type,
+        kind: type[Any],
         *,
         min: float | None = None,
         max: float | None = None,
