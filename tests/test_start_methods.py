@@ -37,3 +37,18 @@ class TestScripts:
         """The script asks for the context it was written for, and says whether it is guarded."""
         text = script("forkserver", guarded=True)
         assert "get_context('forkserver')" in text and 'if __name__ == "__main__":' in text
+
+
+def test_the_last_traceback_names_what_the_script_raised() -> None:
+    """A resource-tracker warning after the traceback does not hide the exception."""
+    from workbench.start_methods import _raised
+
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "squares.py", line 9',
+        "concurrent.futures.process.BrokenProcessPool: A process in the pool was terminated",
+        "/usr/lib/python3.11/multiprocessing/resource_tracker.py:254: UserWarning: leaked",
+        "  warnings.warn('resource_tracker: There appear to be %d '",
+    ]
+    assert _raised(lines).startswith("concurrent.futures.process.BrokenProcessPool:")
+    assert _raised(["only this"]) == "only this" and _raised([]) == ""

@@ -13,6 +13,7 @@ each combination can be seen for real.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,10 @@ def main() -> None:
 
 {entry}
 """
+#: ``ValueError: ...``, ``concurrent.futures.process.BrokenProcessPool: ...``
+EXCEPTION_LINE = re.compile(r"^(?:[a-z_]\w*\.)*[A-Z]\w*: ")
+#: The first sentence of a worker's ``RuntimeError`` (the bootstrapping phase).
+WORKER_ERROR = re.compile(r"RuntimeError: (An attempt has been made[^.]*\.)")
 GUARDED = 'if __name__ == "__main__":\n    main()'
 UNGUARDED = "main()  # no guard: runs again in every worker that re-imports this file"
 
@@ -75,14 +80,22 @@ def run_script(method: str, *, guarded: bool, timeout_s: float = 120.0) -> Scrip
             cwd=folder, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     out, err = done.stdout.strip().splitlines(), done.stderr.strip().splitlines()
-    said = out[-1] if done.returncode == 0 and out else (err[-1] if err else "")
+    said = out[-1] if done.returncode == 0 and out else _raised(err)
     return ScriptRun(method, guarded, done.returncode, said, _worker_error(done.stderr))
+
+
+def _raised(lines: list[str]) -> str:
+    """Return the last exception line in ``lines`` (else the last line).
+
+    Not simply the last line: the resource tracker may warn about leaked semaphores after
+    the traceback, and the workers' tracebacks interleave with the script's own.
+    """
+    raised = [line for line in lines if EXCEPTION_LINE.match(line)]
+    mine = [line for line in raised if not line.startswith("RuntimeError:")]
+    return (mine or raised or lines or [""])[-1]
 
 
 def _worker_error(stderr: str) -> str:
     """Return the ``RuntimeError`` a worker raised while booting, on one line, if any."""
-    _, found, rest = stderr.partition("RuntimeError:")
-    if not found:
-        return ""
-    message = rest.strip().split("\n\n")[0]  # the paragraph that says what happened
-    return "RuntimeError: " + " ".join(message.split())
+    found = WORKER_ERROR.search(" ".join(stderr.split()))  # its message spans several lines
+    return f"RuntimeError: {found.group(1)}" if found else ""
