@@ -132,7 +132,7 @@ def shared_cursor(dsn: str) -> dict[str, Any]:
         steps = (
             lambda: cursor.execute("SELECT 'the answer to A'"),  # thread A asks
             lambda: cursor.execute("SELECT 'the answer to B'"),  # thread B asks
-            lambda: cursor.fetchone()[0],  # thread A reads "its" answer
+            lambda: (cursor.fetchone() or ("",))[0],  # thread A reads "its" answer
         )
         return {"A asked": "SELECT 'the answer to A'", "A got": _in_order(*steps)[2]}
     finally:
@@ -234,10 +234,11 @@ def shared_session(url: str, *, threads: int = 16, requests_each: int = 4) -> di
     made: list[requests.Session] = []
 
     def own() -> requests.Session:
-        if not hasattr(mine, "session"):
-            mine.session = requests.Session()
-            made.append(mine.session)
-        return mine.session
+        session: requests.Session | None = getattr(mine, "session", None)
+        if session is None:
+            session = mine.session = requests.Session()
+            made.append(session)
+        return session
 
     try:
         each = discarded(own)
