@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from workbench.notebook_freshness import FRESHNESS_KEY
 from workbench.notebook_metadata import main, stabilise, stabilise_file
 from workbench.notebooks_run import run_all
 from workbench.services.common import project_root
@@ -93,7 +94,7 @@ class TestFiles:
 
 @pytest.mark.slow
 def test_re_executing_an_unchanged_notebook_rewrites_nothing(tmp_path: Path) -> None:
-    """Running a deterministic notebook twice, as make notebooks does, leaves the same bytes."""
+    """Running a deterministic notebook twice, as make notebooks does, changes only its run id."""
     cell = {"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
             "outputs": [], "source": ["print(6 * 7)"]}  # fmt: skip
     notebook = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3",
@@ -104,7 +105,14 @@ def test_re_executing_an_unchanged_notebook_rewrites_nothing(tmp_path: Path) -> 
     assert run_all(tmp_path) == 0
     first = path.read_text()
     assert run_all(tmp_path) == 0
-    assert path.read_text() == first
+    second = path.read_text()
+    stamps = [
+        json.loads(text)["metadata"]["workbench"].pop(FRESHNESS_KEY) for text in (first, second)
+    ]
+    assert stamps[0]["run_id"] != stamps[1]["run_id"]
+    run_id = stamps[0]["run_id"]
+    assert second.replace(stamps[1]["run_id"], run_id) == first
     saved = json.loads(first)
+    del saved["metadata"]["workbench"][FRESHNESS_KEY]
     assert saved["metadata"]["workbench"] == {"k": 1} and "papermill" not in saved["metadata"]
     assert saved["cells"][0]["outputs"][0]["text"] == ["42\n"]

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from workbench.notebook_metadata import read_notebook, write_notebook
+
 __all__ = [
     "FRESHNESS_KEY",
     "package_digest",
@@ -59,25 +61,22 @@ def stamp(notebook: dict[str, Any], digest: str, run_id: str, date: str | None =
 
 
 def stamp_file(path: Path, digest: str, run_id: str, date: str | None = None) -> None:
-    """Stamp a notebook file in place (read and written by nbformat, as papermill writes it)."""
-    import nbformat
-
-    notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    """Stamp a notebook file in place, written in nbformat's own layout."""
+    notebook = read_notebook(path)
     stamp(notebook, digest, run_id, date)
-    nbformat.write(notebook, path)
+    write_notebook(path, notebook)
 
 
 def recorded(notebook: dict[str, Any]) -> str | None:
     """Return the package digest a notebook was executed against, None if it never was."""
     freshness = notebook.get("metadata", {}).get("workbench", {}).get(FRESHNESS_KEY, {})
-    return freshness.get("package_digest")
+    digest: str | None = freshness.get("package_digest")
+    return digest
 
 
 def stale(paths: Iterable[Path], digest: str) -> list[Path]:
     """Return the notebooks among ``paths`` not executed against the source ``digest`` names."""
-    import json
-
-    return [path for path in paths if recorded(json.loads(path.read_text("utf-8"))) != digest]
+    return [path for path in paths if recorded(read_notebook(path)) != digest]
 
 
 def rerun_command(paths: Iterable[Path], root: Path) -> str:

@@ -19,7 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "main", "stabilise", "stabilise_file"]
+__all__ = [
+    "VOLATILE_CELL_KEYS",
+    "VOLATILE_NOTEBOOK_KEYS",
+    "main",
+    "read_notebook",
+    "stabilise",
+    "stabilise_file",
+    "write_notebook",
+]
 
 #: Notebook-level metadata written anew by every run.
 VOLATILE_NOTEBOOK_KEYS = ("papermill",)
@@ -43,16 +51,29 @@ def _drop(metadata: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return bool(present)
 
 
+def read_notebook(path: Path) -> dict[str, Any]:
+    """Read a notebook file as parsed JSON."""
+    notebook: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return notebook
+
+
+def write_notebook(path: Path, notebook: dict[str, Any]) -> None:
+    """Write a notebook in nbformat's own layout, so a rewrite moves only what changed.
+
+    Indent 1, sorted keys, non-ASCII kept; the final newline kept or not as it was (papermill
+    writes none, Jupyter one).
+    """
+    ending = path.exists() and path.read_text(encoding="utf-8").endswith("\n")
+    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False)
+    path.write_text(text + "\n" * ending, encoding="utf-8")
+
+
 def stabilise_file(path: Path) -> bool:
     """Stabilise a notebook file in place, written as Jupyter writes it; True if it changed."""
-    original = path.read_text(encoding="utf-8")
-    notebook = json.loads(original)
+    notebook = read_notebook(path)
     if not stabilise(notebook):
         return False
-    # nbformat's own layout (indent 1, sorted keys, non-ASCII kept), so only metadata moves;
-    # the final newline kept or not as it was (papermill writes none, Jupyter one).
-    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False)
-    path.write_text(text + "\n" * original.endswith("\n"), encoding="utf-8")
+    write_notebook(path, notebook)
     return True
 
 

@@ -17,11 +17,12 @@ it alone.
 from __future__ import annotations
 
 import copy
-import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from workbench.notebook_metadata import read_notebook, write_notebook
 
 __all__ = ["HOME", "contents_table", "navigation_line", "outdated", "refresh", "title"]
 
@@ -41,7 +42,7 @@ def numbered(folder: Path) -> list[Path]:
 
 def _load(path: Path) -> dict[str, Any]:
     """Read a notebook's JSON."""
-    return json.loads(path.read_text("utf-8"))
+    return read_notebook(path)
 
 
 def title(path: Path) -> str:
@@ -147,13 +148,11 @@ def refresh(folder: Path, names: list[str] | None = None) -> list[Path]:
     The links are computed from every numbered notebook; a notebook already right is not
     rewritten.
     """
-    import nbformat
-
     changed = []
     for path, notebook in _expected(folder).items():
         chosen = path.name == HOME or not names or any(path.name.startswith(n) for n in names)
         if chosen and notebook != _load(path):
-            nbformat.write(nbformat.from_dict(notebook), path)  # as papermill's runs write it
+            write_notebook(path, notebook)
             changed.append(path)
     return changed
 

@@ -13,10 +13,8 @@ The twins share key naming, counters and the fail-open policy through ``CacheBas
 
 Responses live at ``<namespace>:resp:<sha1 of url>`` with a TTL; dedup fingerprints
 (``external_id:checksum``) in one set per (source, resource) at ``<namespace>:seen:<s>:<r>``,
-so a record whose content changed has a new fingerprint and goes through again.
-
-A writer with a batch of pages of several resources uses ``unseen`` (one round trip for the
-whole batch) and, after its commit, ``remember`` (marks and responses, one round trip).
+so a record whose content changed has a new fingerprint and goes through again. A writer's
+batch uses ``unseen`` (one round trip), and after its commit ``remember`` (one round trip).
 """
 
 from __future__ import annotations
