@@ -6,8 +6,11 @@ from workbench.ingestion.report import PageSpan, RunReport
 from workbench.plots import grouped_bars, throughput_bars, timeline, timelines
 
 
-def report(mode: str, workers: int) -> RunReport:
-    """A report with two pages per worker, written in batches of two pages."""
+def report(mode: str, workers: int, writers: int = 0) -> RunReport:
+    """A report with two pages per worker, written in batches of two pages.
+
+    ``writers`` above 0 names the batches' writers ``writer_0``... in turn; 0 leaves them unnamed.
+    """
     run = RunReport("r1", mode, "local", ("posts",), pages=2 * workers, seconds=1.0)
     for index in range(2 * workers):
         start = index * 0.1
@@ -21,6 +24,7 @@ def report(mode: str, workers: int) -> RunReport:
                 (start + 0.05, start + 0.06),
                 (batch, batch + 0.02),
                 (batch + 0.02, batch + 0.1),
+                f"writer_{index // 2 % writers}" if writers else None,
             )
         )
     return run
@@ -37,6 +41,16 @@ class TestTimeline:
         assert labels == ["w0", "w1", "w2", "writer"]
         assert len(ax.collections) == 6 * 2 + 3 * 2  # fetch, process per page; two per batch
         assert "threaded: 6 pages" in ax.get_title()
+
+    def test_each_writer_gets_a_row_of_its_own(self) -> None:
+        """Batches written on two connections land in two writer rows, each drawn once."""
+        figure = timeline(report("async_processes", 3, writers=2))
+        ax = figure.axes[0]
+        labels = [label.get_text() for label in ax.get_yticklabels()]
+        assert labels == ["w0", "w1", "w2", "writer_0", "writer_1"]
+        assert len(ax.collections) == 6 * 2 + 3 * 2
+        boxes = ax.collections[-6:]  # the last two stages drawn: each batch's dedup and persist
+        assert {round(box.get_paths()[0].vertices[:, 1].mean()) for box in boxes} == {3, 4}
 
     def test_timelines_stack_one_axis_per_run(self) -> None:
         """Several runs share one figure, one axis each."""

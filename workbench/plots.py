@@ -1,8 +1,10 @@
 """Plots shared by the notebooks and ``workbench bench``: timelines and throughput bars.
 
 A timeline draws every page's fetch and processing as bars over time, one row per worker
-(thread, process or task), and the writer's batches (dedup, then persist) in a row of their
-own, so a mode's concurrency, and how writing overlaps fetching, are visible at a glance.
+(thread, process or task), and the writers' batches (dedup, then persist) in rows of their
+own, one per writer (``writer``, or ``writer_0``, ``writer_1`` when batches are written on
+several connections at once), so a mode's concurrency, and how writing overlaps fetching,
+are visible at a glance.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ STAGE_COLOURS = {
     "dedup": "#8172B3",
     "persist": "#55A868",
 }
-#: The stages the writer runs once per batch, drawn in the writer's own row.
+#: The stages a writer runs once per batch, drawn in that writer's own row.
 WRITER_STAGES = ("dedup", "persist")
+#: The row of spans that do not name their writer.
 WRITER_ROW = "writer"
 
 
@@ -35,19 +38,26 @@ def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
     return sorted(first, key=lambda name: (first[name], name))
 
 
+def writer_rows(spans: Iterable[PageSpan]) -> list[str]:
+    """Return the writers that wrote the spans' batches, by name (``writer`` when none did)."""
+    names = {span.writer or WRITER_ROW for span in spans if span.persist is not None}
+    return sorted(names) or [WRITER_ROW]
+
+
 def draw_timeline(ax: Axes, report: RunReport, *, max_workers: int = 64) -> None:
-    """Draw ``report``'s page spans on ``ax``: a row per worker, then the writer's row."""
-    workers = [*_worker_order(report.spans)[:max_workers], WRITER_ROW]
+    """Draw ``report``'s page spans on ``ax``: a row per worker, then a row per writer."""
+    workers = [*_worker_order(report.spans)[:max_workers], *writer_rows(report.spans)]
     rows = {name: index for index, name in enumerate(workers)}
     for stage, colour in STAGE_COLOURS.items():
-        drawn: set[tuple[float, float]] = set()  # a batch's interval is shared by its pages
+        drawn: set[tuple[str, tuple[float, float]]] = set()  # a batch's pages share its bars
         for span in report.spans:
             interval = getattr(span, stage)
-            row = WRITER_ROW if stage in WRITER_STAGES else span.worker
-            if interval is None or row not in rows or interval in drawn:
+            writing = stage in WRITER_STAGES
+            row = (span.writer or WRITER_ROW) if writing else span.worker
+            if interval is None or row not in rows or (row, interval) in drawn:
                 continue
-            if row == WRITER_ROW:
-                drawn.add(interval)
+            if writing:
+                drawn.add((row, interval))
             start, end = interval
             ax.broken_barh([(start, max(end - start, 1e-4))], (rows[row] - 0.4, 0.8),
                            facecolors=colour)  # fmt: skip
@@ -66,11 +76,16 @@ def _patch(colour: str, label: str) -> Any:
     return Patch(facecolor=colour, label=label)
 
 
+def _rows(report: RunReport) -> int:
+    """Return how many rows ``report``'s timeline has: its workers and its writers."""
+    return len(_worker_order(report.spans)) + len(writer_rows(report.spans))
+
+
 def timeline(report: RunReport, *, width: float = 10.0) -> Figure:
     """Return a figure with one run's timeline."""
     import matplotlib.pyplot as plt
 
-    rows = 1 + len(_worker_order(report.spans))
+    rows = _rows(report)
     figure, ax = plt.subplots(figsize=(width, min(1.5 + 0.25 * rows, 12)))
     draw_timeline(ax, report)
     figure.tight_layout()
@@ -81,7 +96,7 @@ def timelines(reports: Sequence[RunReport], *, width: float = 10.0) -> Figure:
     """Return one figure with a timeline per run, stacked, sharing the time axis."""
     import matplotlib.pyplot as plt
 
-    heights = [1.5 + 0.2 * (1 + len(_worker_order(r.spans))) for r in reports]
+    heights = [1.5 + 0.2 * _rows(r) for r in reports]
     figure, axes = plt.subplots(
         len(reports), 1, figsize=(width, min(sum(heights), 30)), sharex=True, squeeze=False,
         gridspec_kw={"height_ratios": heights},

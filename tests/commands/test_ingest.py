@@ -169,6 +169,8 @@ class TestLogContext:
             assert (record["run_id"], record["mode"]) == (run_id, mode), record
             assert record["resource"] in ("posts", "comments", "comments,posts"), record
             assert str(record["page"]), record
+        # A retried fetch names the thread, process or task it ran in, whichever the mode.
+        assert all(r["worker"] for r in records if r["logger"] == "workbench.retry"), records
 
 
 class TestBadFlags:

@@ -49,10 +49,12 @@ def page(number: int, records: int = 10, *, rejects: int = 0, resource: str = "p
 
 @pytest.fixture
 def make_writer(postgres_dsn: str, redis_url: str) -> Any:
-    """``make_writer(batch_rows=..., cache=True, attempts=3)``: a writer on the test services."""
+    """``make_writer(batch_rows, cache=, attempts=, writers=)``: a writer on the test services."""
     made: list[Any] = []
 
-    def make(batch_rows: int = 25, *, cache: bool = True, attempts: int = 3) -> PageWriter:
+    def make(
+        batch_rows: int = 25, *, cache: bool = True, attempts: int = 3, writers: int = 1
+    ) -> PageWriter:
         connections = Connections(postgres_dsn, redis_url if cache else None, cache_namespace="t")
         store, redis = connections.store(), connections.cache()
         store.ensure_schema()
@@ -67,6 +69,7 @@ def make_writer(postgres_dsn: str, redis_url: str) -> Any:
             retrying=lambda fn: wrappers.wrap(options, fn),
             clock=Clock(),
             batch_rows=batch_rows,
+            connections=writers,
         )
 
     yield make
@@ -180,7 +183,21 @@ class TestResults:
         assert first.span is not None and second.span is not None
         assert first.span.persist == second.span.persist
         assert first.span.dedup == second.span.dedup
+        assert first.span.writer == second.span.writer == "writer"
         assert first.stage_seconds["fetch"] == pytest.approx(0.1)
+
+    def test_spans_name_the_connection_thread_that_wrote_them(
+        self, make_writer: Callable[..., PageWriter]
+    ) -> None:
+        """With two connections, each batch's spans name its writing thread, writer_0 or _1."""
+        writer = make_writer(10, writers=2)
+        try:
+            results = [result for n in range(1, 7) for result in writer.add(page(n))]
+            results += writer.flush()
+        finally:
+            writer.close()
+        names = {result.span.writer for result in results if result.span is not None}
+        assert len(results) == 6 and names <= {"writer_0", "writer_1"} and names
 
     def test_a_key_seen_on_two_pages_is_written_once(
         self, make_writer: Callable[..., PageWriter]

@@ -178,7 +178,7 @@ class Ingestor(ABC):
     def handle(self, job: Job, worker: Worker) -> ReadyPage:
         """Fetch and process one job; a failure of any kind is kept on the page, never raised."""
         page = ReadyPage.begin(job.unit, worker.name, self.now())
-        with bind_context(resource=job.unit.resource, page=job.unit.page):
+        with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
             try:
                 raw = self.fetch(job, worker, page)
                 fetched = self.now()
@@ -190,7 +190,7 @@ class Ingestor(ABC):
     async def ahandle(self, job: Job, worker: Worker) -> ReadyPage:
         """Async twin of ``handle``: the same steps, with the fetch awaited."""
         page = ReadyPage.begin(job.unit, worker.name, self.now())
-        with bind_context(resource=job.unit.resource, page=job.unit.page):
+        with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
             try:
                 raw = await self.afetch(job, worker, page)
                 fetched = self.now()

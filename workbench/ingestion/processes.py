@@ -217,7 +217,7 @@ async def ahandle_on_processes(ingestor: Ingestor, job: Job, worker: Worker) -> 
     """
     page = ReadyPage.begin(job.unit, worker.name, ingestor.now())
     count = 0
-    with bind_context(resource=job.unit.resource, page=job.unit.page):
+    with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
         try:
             facts, page.batch, fetched = await _aprepare(ingestor, job, worker, page)
             count = len(page.batch.records) + len(page.batch.rejects)

@@ -25,6 +25,9 @@ class PageSpan:
     #: The batch's dedup and persist: shared by every page written in the same batch.
     dedup: tuple[float, float] | None = None
     persist: tuple[float, float] | None = None
+    #: Which of the run's writers wrote the batch (``writer``, or ``writer_0``, ``writer_1``
+    #: when batches are written on several connections at once).
+    writer: str | None = None
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,6 +47,9 @@ __all__ = ["DEFAULT_BATCH_ROWS", "PageWriter"]
 
 #: Records (and rejects) in one transaction unless told otherwise, in every mode.
 DEFAULT_BATCH_ROWS = 5000
+#: The writer's name in spans when it writes in the calling thread; writing threads are
+#: named ``writer_0``, ``writer_1``, ... (one per connection).
+WRITER = "writer"
 
 log = logging.getLogger("workbench.ingestion")
 
@@ -129,7 +133,7 @@ class PageWriter:
         while len(self._in_flight) >= self.connections:  # every connection busy: wait
             landed += self._in_flight.popleft().result()
         if self._threads is None:
-            self._threads = ThreadPoolExecutor(self.connections, thread_name_prefix="writer")
+            self._threads = ThreadPoolExecutor(self.connections, thread_name_prefix=WRITER)
         context = contextvars.copy_context()  # the run's log fields, in the writing thread
         self._in_flight.append(self._threads.submit(context.run, self.write, pages))
         return landed
@@ -143,7 +147,8 @@ class PageWriter:
 
     def write(self, pages: Sequence[ReadyPage]) -> list[UnitResult]:
         """Write pages as one batch: dedup, one transaction, then remember what committed."""
-        with bind_context(**units_context([page.unit for page in pages])):
+        writer = WRITER if self.connections == 1 else threading.current_thread().name
+        with bind_context(**units_context([page.unit for page in pages]), worker=writer):
             started = self.clock()
             fresh = self.dedup(pages)
             deduped = self.clock()
@@ -155,7 +160,7 @@ class PageWriter:
         return [
             self.fail(page, outcome)
             if isinstance(outcome, Exception)
-            else self.finish(page, records, outcome, marks, len(pages))
+            else self.finish(page, records, outcome, marks, len(pages), writer)
             for page, records, outcome in zip(pages, fresh, outcomes, strict=True)
         ]
 
@@ -218,12 +223,14 @@ class PageWriter:
         outcome: WriteResult,
         marks: tuple[float, float, float],
         batch_pages: int,
+        writer: str = WRITER,
     ) -> UnitResult:
         """Build a written page's result: counts, stage seconds and its span.
 
         A page written in a batch of ``batch_pages`` gets the batch's dedup and persist
-        intervals in its span, and a share of their time in its stage seconds, so stage
-        seconds still add up to the time spent over the run.
+        intervals in its span, and the name of the ``writer`` that wrote it, and a share of
+        their time in its stage seconds, so stage seconds still add up to the time spent over
+        the run.
         """
         t0, t1, t2 = page.marks
         started, deduped, written = marks
@@ -245,6 +252,7 @@ class PageWriter:
             (t1, t2),
             (started, deduped),
             (deduped, written),
+            writer,
         )
         return result
 

@@ -1,0 +1,54 @@
+"""Process pools in scripts: which start methods need the ``__main__`` guard."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from workbench.start_methods import run_script, script
+
+FRESH = [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+
+
+class TestScripts:
+    """The same script, guarded or not, run by a new interpreter."""
+
+    @pytest.mark.parametrize("method", FRESH)
+    def test_a_fresh_interpreter_needs_the_guard(self, method: str) -> None:
+        """Unguarded, each worker re-runs the script while booting: it refuses, the pool breaks."""
+        run = run_script(method, guarded=False)
+        assert run.returncode != 0 and not run.ok
+        assert "bootstrapping phase" in run.worker_error
+        assert "BrokenProcessPool" in run.said
+
+    @pytest.mark.parametrize("method", FRESH)
+    def test_guarded_it_squares(self, method: str) -> None:
+        """With the guard, the workers import the script without running main again."""
+        run = run_script(method, guarded=True)
+        assert run.ok and run.said == "squares: [0, 1, 4, 9, 16]" and not run.worker_error
+
+    @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+    def test_fork_never_re_imports_the_script(self) -> None:
+        """A forked worker is a copy of the parent: the unguarded script works there."""
+        assert run_script("fork", guarded=False).ok
+
+    def test_the_script_names_its_start_method(self) -> None:
+        """The script asks for the context it was written for, and says whether it is guarded."""
+        text = script("forkserver", guarded=True)
+        assert "get_context('forkserver')" in text and 'if __name__ == "__main__":' in text
+
+
+def test_the_last_traceback_names_what_the_script_raised() -> None:
+    """A resource-tracker warning after the traceback does not hide the exception."""
+    from workbench.start_methods import _raised
+
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "squares.py", line 9',
+        "concurrent.futures.process.BrokenProcessPool: A process in the pool was terminated",
+        "/usr/lib/python3.11/multiprocessing/resource_tracker.py:254: UserWarning: leaked",
+        "  warnings.warn('resource_tracker: There appear to be %d '",
+    ]
+    assert _raised(lines).startswith("concurrent.futures.process.BrokenProcessPool:")
+    assert _raised(["only this"]) == "only this" and _raised([]) == ""
