@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.playground import MEASUREMENTS_ENV, Playground, measurements, record
+from workbench.playground import MEASUREMENTS_ENV, Playground, measurements, record, time_modes
 
 
 class TestPlayground:
@@ -44,6 +44,21 @@ class TestPlayground:
             assert settings.postgres_dsn == pg.services.postgres_dsn
             assert settings.mode == "threaded"
             assert settings.use_cache is False
+
+
+class TestTimeModes:
+    """Every mode run on one load, from an empty store each time."""
+
+    def test_each_mode_runs_every_round_from_empty(self) -> None:
+        """Each mode has one whole run per round, every run inserting all, none left stored."""
+        with Playground(scale=0.1, source_name="test-time-modes") as pg:
+            runs = time_modes(pg, ["sync", "threaded"], repeats=2, resources=("posts",))
+            assert list(runs) == ["sync", "threaded"]
+            for timed in (run for mode_runs in runs.values() for run in mode_runs):
+                assert timed.report.ok and timed.report.inserted == 10  # never found stored
+                assert timed.cpu_seconds > 0 and timed.core_share > 0
+            assert [len(mode_runs) for mode_runs in runs.values()] == [2, 2]
+            assert pg.count() == 0
 
 
 class TestMeasurements:

@@ -75,3 +75,11 @@ class TestBars:
         assert [patch.get_width() for patch in ax.patches] == [3.0, 5.0, 2.0, 4.0]
         assert [tick.get_text() for tick in ax.get_yticklabels()] == ["sync", "async"]
         assert [text.get_text() for text in ax.get_legend().get_texts()] == ["faults", "retries"]
+
+    def test_grouped_bars_format_and_reference_line(self) -> None:
+        """Bars are labelled with ``fmt``, and ``reference`` draws one dashed line at its value."""
+        speedups = {"I/O": {"sync": 1.0, "async": 4.0}, "CPU": {"sync": 1.0, "async": 0.9}}
+        figure = grouped_bars(speedups, title="t", fmt="{:.2f}x", reference=1.0)
+        ax = figure.axes[0]
+        assert [text.get_text() for text in ax.texts] == ["1.00x", "4.00x", "1.00x", "0.90x"]
+        assert [line.get_xdata()[0] for line in ax.lines] == [1.0]

@@ -16,9 +16,11 @@ import atexit
 import contextlib
 import json
 import os
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,36 @@ def playground(**kwargs: Any) -> Iterator[Playground]:
     """Open a ``Playground`` for a block and close it afterwards."""
     with Playground(**kwargs) as pg:
         yield pg
+
+
+@dataclass(frozen=True)
+class TimedRun:
+    """One run's report and the CPU seconds this process spent on it (child processes not)."""
+
+    report: RunReport
+    cpu_seconds: float
+
+    @property
+    def core_share(self) -> float:
+        """Return how many of this process's cores the run kept busy: CPU seconds per second."""
+        return self.cpu_seconds / self.report.seconds if self.report.seconds > 0 else 0.0
+
+
+def time_modes(
+    pg: Playground, modes: Iterable[str], *, repeats: int = 1, **overrides: Any
+) -> dict[str, list[TimedRun]]:
+    """Run every mode ``repeats`` times on one load, each run from an empty store.
+
+    The modes take turns within each round (sync, threaded, ..., then again), so a slow
+    minute on a shared machine hits every mode alike instead of one mode's runs.
+    """
+    chosen = list(modes)
+    runs: dict[str, list[TimedRun]] = {mode: [] for mode in chosen}
+    for _ in range(repeats):
+        for mode in chosen:
+            pg.reset()
+            before = time.process_time()
+            report = pg.ingest(mode, **overrides)
+            runs[mode].append(TimedRun(report, time.process_time() - before))
+    pg.reset()
+    return runs

@@ -125,12 +125,18 @@ def throughput_bars(values: Mapping[str, float], *, title: str, unit: str = "rec
 
 
 def grouped_bars(
-    values: Mapping[str, Mapping[str, float]], *, title: str, unit: str = "count"
+    values: Mapping[str, Mapping[str, float]],
+    *,
+    title: str,
+    unit: str = "count",
+    fmt: str = "{:,.0f}",
+    reference: float | None = None,
 ) -> Figure:
     """Return a horizontal bar chart of several numbers per label, one colour per series.
 
     ``values`` maps each series (e.g. "faults injected") to its number per label (e.g. per
-    mode); a label missing from a series draws no bar there.
+    mode); a label missing from a series draws no bar there. ``fmt`` labels each bar;
+    ``reference`` draws a dashed line at that value (e.g. 1 for speed-ups over a baseline).
     """
     import matplotlib.pyplot as plt
 
@@ -142,7 +148,9 @@ def grouped_bars(
         rows = [i + position * height for i, label in enumerate(labels) if label in values[name]]
         numbers = [values[name][label] for label in labels if label in values[name]]
         bars = ax.barh(rows, numbers, height=height, label=name)
-        ax.bar_label(bars, fmt="{:,.0f}", padding=3, fontsize=8)
+        ax.bar_label(bars, fmt=fmt, padding=3, fontsize=8)
+    if reference is not None:
+        ax.axvline(reference, color="grey", linestyle="--", linewidth=1)
     ax.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(labels))], labels)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
