@@ -83,11 +83,12 @@ class TestRestarts:
 class TestLongOutage:
     """Postgres gone for longer than the retries wait."""
 
+    @pytest.mark.parametrize("mode", ["threaded", "queue"])
     def test_the_run_stops_cleanly_with_nothing_half_written(
-        self, fresh: ThrowawayPostgres, slow_api: ServerHandle, build: Any
+        self, mode: str, fresh: ThrowawayPostgres, slow_api: ServerHandle, build: Any
     ) -> None:
         """The run ends failed, saying Postgres is gone; it reports exactly what is stored."""
-        ingestor = build("threaded", slow_api.url, batch_rows=10, dsn=fresh.dsn)
+        ingestor = build(mode, slow_api.url, batch_rows=10, dsn=fresh.dsn)
 
         def stop_postgres_at_page_three(result: Any) -> None:
             landed.append(result)

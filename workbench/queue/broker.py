@@ -188,6 +188,12 @@ class Broker:
         pipe.hincrby(self.keys.job(job), "errors", 1)
         self._run(pipe)
 
+    def errors(self, job: str) -> dict[str, str]:
+        """Return the last recorded error of each of ``job``'s failed tasks, by task id."""
+        with map_redis_errors():
+            errors = self.client.hgetall(self.keys.errors(job))
+        return {str(task): str(error) for task, error in errors.items()}
+
     def last_error(self, delivery: Delivery) -> str | None:
         """Return the error of a task's last failed delivery, if one was recorded."""
         with map_redis_errors():

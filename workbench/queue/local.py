@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import ServiceError
+from workbench.errors import ServiceError, StorageUnavailableError
 from workbench.ingestion.pages import Job
 from workbench.ingestion.processes import (
     ingestor_from_recipe,
@@ -147,6 +147,17 @@ class LocalQueue:
             codes = [process.exitcode for process in self.processes]
             raise ServiceError(f"every queue worker exited (exit codes {codes})")
 
+    def _check_storage(self, waiting: set[str]) -> None:
+        """Raise, as every mode does, when a worker found Postgres unavailable past its retries.
+
+        The task stays pending, so claims would run it again and again while Postgres is gone;
+        the run stops instead, and a re-run writes what is missing.
+        """
+        prefix = f"{StorageUnavailableError.__name__}: "
+        for task, error in self.broker.errors(self.job).items():
+            if task in waiting and error.startswith(prefix):
+                raise StorageUnavailableError(error.removeprefix(prefix))
+
     def _stop_workers(self) -> None:
         """SIGTERM every worker, wait for each to finish its task, kill the stragglers."""
         for process in self.processes:
@@ -189,6 +200,7 @@ class LocalQueue:
             reports = self.broker.results(self.job, self._after, block_ms=self.options.block_ms)
             if not reports:
                 self._check_alive()
+                self._check_storage(waiting)
                 continue
             self._after = reports[-1][0]
             self.broker.drop_results(self.job, [id_ for id_, _ in reports])
