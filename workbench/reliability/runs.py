@@ -180,10 +180,14 @@ def run_outage(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Obse
 
 
 def run_redis_kill(scenario: Scenario, mode: str, plan: Plan, ws: Workspace) -> Observed:
-    """Kill a Valkey of the row's own mid-run: the run goes on without its cache."""
+    """Kill a Valkey of the row's own mid-run: the run goes on without its cache.
+
+    The cache is the Redis role a run can lose; queue mode's broker stays on the workspace's
+    Redis (``queue_url``), as it would on a separate server (without it nothing can run).
+    """
     spec, problems = _interrupt_spec(plan), list[str]()
     with ws.database() as dsn, ws.throwaway_valkey() as valkey, _slow_api(spec) as api:
-        call = IngestCall(api.url, mode, dsn, valkey.url)
+        call = IngestCall(api.url, mode, dsn, valkey.url, settings={"queue_url": ws.redis_url})
         run = _trouble_midway(call, lambda run: valkey.kill(), problems)
         if run.report.get("cache_available") is not False:
             problems.append("the run did not notice Redis had gone")
