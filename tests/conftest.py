@@ -16,6 +16,7 @@ import redis
 import redis.asyncio.connection
 import redis.connection
 import requests
+from hypothesis import HealthCheck, settings
 
 from workbench.db.postgres import PostgresStore
 from workbench.exercises.probes import RoundTrips, count_redis_round_trips
@@ -34,6 +35,15 @@ SOURCE_SEED = 7
 TEST_REDIS_DBS = range(1, 16)
 #: How long a claim lasts if its run dies without giving it back.
 CLAIM_TTL_S = 4 * 3600
+
+# mutmut (``make mutants``) runs pytest several times in one process, so a property test in a
+# class meets a new instance each time, which Hypothesis flags although the tests keep no
+# state on ``self``; derandomised, a mutant is judged by the same examples on every run.
+settings.register_profile(
+    "mutmut", suppress_health_check=[HealthCheck.differing_executors], derandomize=True
+)
+if os.environ.get("MUTANT_UNDER_TEST"):
+    settings.load_profile("mutmut")
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,17 @@ PER_RESOURCE = {"posts": 50, "comments": 250}
 
 
 @pytest.fixture(scope="module")
-def other_host() -> Iterator[ServerHandle]:
+def other_server() -> Iterator[ServerHandle]:
     """Another API on another loopback address: a redirect there changes host."""
     with serve_in_thread(seed=99, scale=0.5, host="127.0.0.2") as handle:
         yield handle
+
+
+@pytest.fixture
+def other_host(other_server: ServerHandle) -> ServerHandle:
+    """``other_server`` with its counts reset, so no test sees what an earlier one was served."""
+    other_server.reset_stats()
+    return other_server
 
 
 def run(build: Any, api: ServerHandle, mode: str, kind: str, **source_options: Any) -> Any:
@@ -167,7 +174,6 @@ class TestRedirects:
         self, mode: str, api: ServerHandle, build: Any, other_host: ServerHandle
     ) -> None:
         """With the host allowed, the redirect is followed and its records stored."""
-        other_host.reset_stats()
         ingestor = run(build, api, mode, "redirect", target=other_host.url,
                        allowed_redirect_hosts={"127.0.0.2"})  # fmt: skip
         assert ingestor.report.ok

@@ -17,6 +17,7 @@ from workbench.processing.steps import (
     BurnCpu,
     CleanStrings,
     NormaliseEmail,
+    StepBase,
     Validate,
     WordCounts,
     canonical_json,
@@ -279,3 +280,42 @@ class TestStepObjects:
         assert step_name("checksum") == "checksum"
         assert step_name(clean_text) == "clean_text"
         assert step_name(WordCounts()) == "WordCounts"
+
+
+class Tagged(StepBase):
+    """A step of two arguments, as a user would write one on ``StepBase``."""
+
+    __slots__ = ("field", "tag")
+
+    def __init__(self, field: str, tag: str) -> None:
+        self.field, self.tag = field, tag
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Set the field to the tag."""
+        record[self.field] = self.tag
+        return record
+
+
+class Untagged(StepBase):
+    """A step without arguments, like ``CleanStrings`` but another type."""
+
+    __slots__ = ()
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Pass the record on unchanged."""
+        return record
+
+
+class TestStepBase:
+    """What StepBase gives a user's own step: repr, equality and hash from its slots."""
+
+    def test_repr_lists_every_argument(self) -> None:
+        """The repr shows the type and each slot's value, separated like a call's arguments."""
+        assert repr(Tagged("kind", "post")) == "Tagged('kind', 'post')"
+
+    def test_hash_follows_the_type_and_the_arguments(self) -> None:
+        """Steps that differ in type or arguments hash apart, so sets and dicts stay fast."""
+        assert hash(Tagged("kind", "post")) == hash(Tagged("kind", "post"))
+        assert hash(Tagged("kind", "post")) != hash(Tagged("kind", "todo"))
+        assert hash(Untagged()) != hash(CleanStrings())
+        assert Untagged() != CleanStrings()

@@ -36,9 +36,16 @@ class TestBackoff:
 
     @pytest.mark.parametrize("bad", [{"base": -1.0}, {"factor": 0.9}, {"cap": -0.5}])
     def test_rejects_impossible_settings(self, bad: dict[str, float]) -> None:
-        """A negative base or cap, or a shrinking factor, is a ConfigError."""
-        with pytest.raises(ConfigError):
+        """A negative base or cap, or a shrinking factor, is a ConfigError naming the bounds."""
+        ((name, value),) = bad.items()
+        with pytest.raises(ConfigError) as raised:
             Backoff(**bad)
+        assert f"{name}={value!r}" in str(raised.value)
+        assert str(raised.value).endswith("expected base >= 0, factor >= 1 and cap >= 0")
+
+    def test_accepts_the_bounds_themselves(self) -> None:
+        """A zero base and cap and a factor of one are allowed: a retry without waiting."""
+        assert Backoff(base=0.0, factor=1.0, cap=0.0).delay(3) == 0.0
 
 
 class TestRetryCondition:
@@ -61,6 +68,12 @@ class TestRetryCondition:
     def test_single_class_is_accepted(self) -> None:
         """``on=`` may be one class instead of a tuple."""
         assert RetryCondition.build(on=ValueError).on == (ValueError,)
+
+    @pytest.mark.parametrize("on", [("not a class",), (int,), (ValueError, int)])
+    def test_rejects_what_is_not_an_exception_class(self, on: tuple[object, ...]) -> None:
+        """Every entry of ``on`` must be an exception class, or the condition is a ConfigError."""
+        with pytest.raises(ConfigError, match=r"^retry on=.*: expected exception classes$"):
+            RetryCondition(on)  # type: ignore[arg-type]
 
 
 class TestRetryPolicy:
@@ -86,7 +99,9 @@ class TestRetryPolicy:
         policy = RetryPolicy(attempts=None, budget=1.0, backoff=Backoff(jitter=False))
         exc = ServerError("x", status=503)
         assert policy.decide(exc, 1, 0.9).wait == pytest.approx(0.1)
-        assert policy.decide(exc, 1, 0.95).wait is None
+        assert policy.decide(exc, 1, 0.95) == Decision(
+            None, True, "waiting 0.10 s more would overrun the 1 s budget (0.95 s used)"
+        )
 
     def test_retry_after_raises_the_wait_past_the_cap(self) -> None:
         """A Retry-After longer than the cap is waited in full."""
@@ -94,11 +109,26 @@ class TestRetryPolicy:
         limited = RateLimitedError("x", status=429, retry_after=12.0)
         assert policy.decide(limited, 1, 0.0).wait == 12.0
 
-    @pytest.mark.parametrize("bad", [{"attempts": 0}, {"attempts": None}, {"budget": -1.0}])
-    def test_rejects_impossible_limits(self, bad: dict[str, float | None]) -> None:
-        """No limit at all, zero attempts or a negative budget is a ConfigError."""
-        with pytest.raises(ConfigError):
+    @pytest.mark.parametrize(
+        ("bad", "message"),
+        [
+            ({"attempts": 0}, "retry attempts=0: expected an integer >= 1"),
+            ({"attempts": None}, "retry attempts=None, budget=None: expected at least one limit"),
+            ({"budget": -1.0}, "retry budget=-1.0: expected seconds >= 0"),
+        ],
+    )
+    def test_rejects_impossible_limits(self, bad: dict[str, float | None], message: str) -> None:
+        """No limit at all, zero attempts or a negative budget is a ConfigError saying which."""
+        with pytest.raises(ConfigError) as raised:
             RetryPolicy(**bad)  # type: ignore[arg-type]
+        assert str(raised.value) == message
+
+    def test_accepts_the_smallest_limits(self) -> None:
+        """One attempt, or a zero budget alone, is a valid policy that never retries."""
+        exc = ServerError("x", status=503)
+        assert RetryPolicy(attempts=1).decide(exc, 1, 0.0).wait is None
+        no_budget = RetryPolicy(attempts=None, budget=0.0, backoff=Backoff(jitter=False))
+        assert no_budget.decide(exc, 1, 0.0).wait is None
 
 
 def policy_decide(exc: Exception, *, attempt: int) -> Decision:

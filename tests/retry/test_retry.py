@@ -335,6 +335,41 @@ class TestGivingUp:
         frames = traceback.extract_tb(caught.value.__traceback__)
         assert frames[-1].name == "step"
 
+    @pytest.mark.parametrize(
+        ("settings", "failures", "note"),
+        [
+            ({"attempts": 1}, 1, "gave up after 1 attempt: attempt limit 1 reached"),
+            ({"attempts": 2}, 2, "gave up after 2 attempts: attempt limit 2 reached"),
+            (
+                {"attempts": None, "budget": 0.05},
+                1,
+                "gave up after 1 attempt: waiting 0.10 s more would overrun the 0.05 s budget "
+                "(0.00 s used)",
+            ),
+        ],
+    )
+    def test_the_note_counts_attempts_in_words(
+        self, settings: dict[str, Any], failures: int, note: str
+    ) -> None:
+        """The give-up note says "1 attempt" or "N attempts", whichever limit stopped it."""
+        fake = FakeTime()
+        script = Script(always(server_error, failures))
+        with pytest.raises(ServerError) as caught:
+            sync_retrying(script, **fake.settings(), **settings)()
+        assert caught.value.__notes__ == [f"workbench.retry: fetch {note}"]
+
+    def test_a_permanent_error_on_the_second_attempt_is_noted(self) -> None:
+        """A permanent error right after one retry is noted and reported to the give-up hook."""
+        fake, given_up = FakeTime(), []
+        script = Script([server_error(), ClientError("HTTP 404", status=404)])
+        settings = {**fake.settings(), "on_giveup": given_up.append}
+        with pytest.raises(ClientError) as caught:
+            sync_retrying(script, **settings)()
+        assert caught.value.__notes__ == [
+            "workbench.retry: fetch gave up after 2 attempts: ClientError is not retried"
+        ]
+        assert [state.attempt for state in given_up] == [2]
+
     def test_permanent_error_after_retries_is_noted(self) -> None:
         """A permanent error after transient ones stops at once and says how many attempts."""
         fake = FakeTime()
@@ -503,6 +538,23 @@ class TestForms:
         fake = FakeTime()
         assert fetch.retry_with(sleep=fake.sleep, jitter=False)() == "ok"
         assert fake.sleeps == pytest.approx([0.1, 0.2])
+
+    def test_default_waits_are_jittered_and_capped_at_ten_seconds(self) -> None:
+        """Bare ``@retry`` draws full jitter by default, and its unjittered waits stop at 10 s."""
+        script = Script(always(server_error, 2))
+
+        @retry
+        def fetch() -> str:
+            """Fetch something."""
+            return script.step()
+
+        fake, rng = FakeTime(), random.Random(5)
+        assert fetch.retry_with(sleep=fake.sleep, rng=random.Random(5))() == "ok"
+        assert fake.sleeps == [rng.uniform(0.0, 0.1), rng.uniform(0.0, 0.2)]
+
+        script.failures, script.calls, fake.sleeps = always(server_error, 8), 0, []
+        assert fetch.retry_with(sleep=fake.sleep, jitter=False, attempts=9)() == "ok"
+        assert fake.sleeps == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0])
 
     def test_bare_decorator_on_an_async_function(self) -> None:
         """Bare ``@retry`` on ``async def`` gives a coroutine function."""

@@ -79,5 +79,7 @@ class TestStatisticsView:
     def test_private_names_are_not_forwarded(self) -> None:
         """Private attribute lookups fail plainly instead of reaching the statistics."""
         view = StatisticsView(ContextVar("test_private", default=None))
-        with pytest.raises(AttributeError):
+        with pytest.raises(AttributeError, match=r"^_missing$"):
             _ = view._missing
+        # A private name the statistics do have is not reached either.
+        assert not hasattr(view, "__dataclass_fields__")

@@ -18,7 +18,12 @@ from workbench.errors import (
     UnexpectedPayloadError,
 )
 from workbench.local_api import FaultConfig, ServerHandle
-from workbench.sources.http_api import HttpApiSource, source_name_for, total_pages_from_headers
+from workbench.sources.http_api import (
+    HttpApiSource,
+    payload_of,
+    source_name_for,
+    total_pages_from_headers,
+)
 from workbench.sources.source import Payload, WorkUnit
 
 
@@ -90,6 +95,30 @@ class TestTotalPages:
         """With neither header the page count is unknown."""
         assert total_pages_from_headers({}, 10) is None
 
+    def test_a_padded_count_is_still_a_count(self) -> None:
+        """Whitespace around X-Total-Count is ignored on both sides."""
+        assert total_pages_from_headers({"X-Total-Count": " 101 ", "Link": self.LINK}, 10) == 11
+
+    def test_a_last_link_without_a_page_number_is_no_answer(self) -> None:
+        """A last link whose query has no numeric ``_page`` leaves the page count unknown."""
+        for last in ("http://a/posts?_limit=5", "http://a/posts?_page=x&_limit=5"):
+            assert total_pages_from_headers({"Link": f'<{last}>; rel="last"'}, 5) is None
+
+
+class TestPayloadOf:
+    """The paging facts a page's headers give its payload."""
+
+    def test_a_next_link_means_more_pages(self) -> None:
+        """A Link with rel="next" sets ``more``; only first and last links, or none, do not."""
+        nxt = '<http://a/posts?_page=2&_limit=5>; rel="next"'
+        assert payload_of(b"[]", {"Link": f"{TestTotalPages.LINK}, {nxt}"}, 5).more
+        assert not payload_of(b"[]", {"Link": TestTotalPages.LINK}, 5).more
+        assert payload_of(b"[]", {}, 5) == Payload(b"[]", None, False)
+
+    def test_the_body_and_page_count_are_kept(self) -> None:
+        """The payload carries the body as read and the page count of its headers."""
+        assert payload_of(b"[1]", {"X-Total-Count": "11"}, 5) == Payload(b"[1]", 3, False)
+
 
 class TestUnits:
     """The pages a run reads."""
@@ -106,6 +135,26 @@ class TestUnits:
         assert [u.page for u in source.follow_up_units("posts", 4, None)] == [2, 3, 4]
         assert [u.page for u in source.follow_up_units("posts", 4, 2)] == [2]
         assert list(source.follow_up_units("posts", None, None)) == []
+
+    def test_first_units_read_ahead_at_least_page_one(self) -> None:
+        """``ahead`` pages from page 1 are read at once; fewer than one still reads page 1."""
+        source = HttpApiSource("http://api.test")
+        assert [u.page for u in source.first_units("posts", 3)] == [1, 2, 3]
+        assert [u.page for u in source.first_units("posts", 0)] == [1]
+
+    def test_follow_ups_after_pages_read_ahead(self) -> None:
+        """Follow-ups start after the last page already read, and stop at max_pages."""
+        source = HttpApiSource("http://api.test")
+        assert [u.page for u in source.follow_up_units("posts", 6, None, after=3)] == [4, 5, 6]
+        assert [u.page for u in source.follow_up_units("posts", 6, 5, after=3)] == [4, 5]
+
+    def test_units_after_are_the_next_count_pages(self) -> None:
+        """When a page says more follow, the ``count`` pages after it are read, none for 0."""
+        source = HttpApiSource("http://api.test", page_size=5)
+        units = source.units_after("posts", 4, 2)
+        assert units == [source.unit("posts", 5), source.unit("posts", 6)]
+        assert units[0].ref == "http://api.test/posts?_page=5&_limit=5"
+        assert source.units_after("posts", 4, 0) == []
 
 
 class TestFetch:
