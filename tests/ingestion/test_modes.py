@@ -45,6 +45,13 @@ class TestFirstRun:
         assert report.mode == mode
         assert report.cache_available
 
+    def test_nothing_is_kept_per_page(self, mode: str, api: ServerHandle, build: Any) -> None:
+        """The run's retry wrappers are one per function, never one per page (a page's leak)."""
+        ingestor = build(mode, api.url)
+        report = ingestor.run()
+        assert report.pages > 10
+        assert len(ingestor._retry_wrappers._wrapped) <= 5, ingestor._retry_wrappers._wrapped
+
 
 class TestEveryModeAgrees:
     """The four modes store the same thing."""

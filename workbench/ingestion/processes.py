@@ -242,16 +242,23 @@ async def _aprepare(
             page.cache_hit = True
             return facts, batch, ingestor.now()
 
-    async def fetch_and_prepare() -> tuple[Payload, float, tuple[RawPage, ProcessedBatch]]:
-        payload = await ingestor.source.afetch(job.unit, worker.session)
-        arrived = ingestor.now()
-        prepared = await loop.run_in_executor(ingestor.pool, prepare_in_process, job.unit, payload)
-        return payload, arrived, prepared
-
-    step = ingestor.retrying(fetch_and_prepare)
+    # One module-level function, not a closure per page: the run keeps a retry wrapper per
+    # function it is given, so a new closure each page would keep every page alive.
+    step = ingestor.retrying(_afetch_and_prepare)
     try:
-        payload, arrived, (facts, batch) = await step()
+        payload, arrived, (facts, batch) = await step(ingestor, job, worker)
     finally:
         page.retries["fetch"] = step.statistics.attempts - 1
     page.response = payload.to_bytes() if ingestor.source.cacheable else None
     return facts, batch, arrived
+
+
+async def _afetch_and_prepare(
+    ingestor: Ingestor, job: Job, worker: Worker
+) -> tuple[Payload, float, tuple[RawPage, ProcessedBatch]]:
+    """Fetch a page's body on the loop, then parse and process it on a worker process."""
+    payload = await ingestor.source.afetch(job.unit, worker.session)
+    arrived = ingestor.now()
+    loop = asyncio.get_running_loop()
+    prepared = await loop.run_in_executor(ingestor.pool, prepare_in_process, job.unit, payload)
+    return payload, arrived, prepared
