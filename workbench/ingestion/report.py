@@ -1,7 +1,7 @@
 """The one report every mode produces: counts, stage timings and a span per page.
 
 Workers (threads, processes, tasks) never share a report: each unit of work returns a small
-picklable ``UnitResult`` and the runner folds them into the ``RunReport``, so all four modes
+picklable ``UnitResult`` and the runner folds them into the ``RunReport``, so every mode
 count exactly the same way.
 """
 
