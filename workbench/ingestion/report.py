@@ -2,7 +2,7 @@
 
 Workers (threads, processes, tasks) never share a report: each unit of work returns a small
 picklable ``UnitResult`` and the runner folds them into the ``RunReport``, so every mode
-count exactly the same way.
+counts exactly the same way.
 """
 
 from __future__ import annotations
