@@ -105,12 +105,15 @@ class TestOlderRuns:
         del row["processor"], row["batch_rows"]
         assert result_from_row({k: str(v) for k, v in row.items()}).case == GROWTH
 
-    def test_a_run_from_before_the_locks_reads_with_no_lock_digest(self) -> None:
-        """The committed reference run, written before lock digests were recorded, reads back."""
-        (row, *_) = read_rows(project_root() / "benchmarks" / "results" / "20261128T152801Z")
-        assert "env_lock" not in row
-        environment = environment_from_row(row)
-        assert (environment.lock, environment.peer_lock, environment.python) == ("", "", "3.11.7")
+    def test_a_run_from_before_the_locks_reads_with_no_lock_digest(
+        self, result_of: ResultOf
+    ) -> None:
+        """A row written before lock digests were recorded reads back with empty digests."""
+        row = row_for(result_of(GROWTH, [1.0] * 3), run_id="r", plan="full", environment=ENV)
+        old = {k: str(v) for k, v in row.items() if k not in ("env_lock", "env_peer_lock")}
+        environment = environment_from_row(old)
+        assert (environment.lock, environment.peer_lock) == ("", "")
+        assert environment.python == ENV.python
 
     def test_appending_to_an_older_file_rewrites_its_header(
         self, result_of: ResultOf, tmp_path: Path
