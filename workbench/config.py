@@ -20,7 +20,7 @@ from typing import Any
 from workbench.address_validators import PostgresDsn, RedisUrl, Url
 from workbench.errors import ConfigError
 from workbench.ingestion.modes import ALIASES, MODES
-from workbench.ingestion.writer import DEFAULT_BATCH_ROWS
+from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, DEFAULT_LINGER_S
 from workbench.processing.registry import PROCESSORS
 from workbench.queue.options import QueueOptions
 from workbench.redaction import redact
@@ -77,6 +77,8 @@ class Settings:
     processor = Choice(*PROCESSORS, default="records")
     # Records and rejects per transaction (whole pages; a larger page alone), in every mode.
     batch_rows = PositiveInt(default=DEFAULT_BATCH_ROWS, max=1_000_000)
+    # Seconds a batch waits to fill before it is written anyway (0: every page at once).
+    linger_s = BoundedFloat(0.0, 3600, default=DEFAULT_LINGER_S)
     # Postgres connections writing batches at once (None: the mode's own default).
     write_connections = OptionalPositiveInt(max=32)
     # A run's row beats this often; silent for 4 beats, the next run marks it abandoned.

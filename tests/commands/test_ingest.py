@@ -125,6 +125,15 @@ class TestModesAndBatches:
         assert "batch_rows: expected a positive integer" in from_env.stderr
         assert "(from WORKBENCH_BATCH_ROWS)" in from_env.stderr
 
+    def test_linger_is_a_flag_and_a_variable(self, api: ServerHandle, env: dict[str, str]) -> None:
+        """``--linger-s`` is accepted; a negative ``WORKBENCH_LINGER_S`` exits 2 in one line."""
+        flag = ingest(env, api, "--mode", "sync", "--linger-s", "0", "--max-pages", "1")
+        assert flag.returncode == 0, flag.stderr
+        from_env = ingest({**env, "WORKBENCH_LINGER_S": "-1"}, api, "--mode", "sync")
+        assert from_env.returncode == 2
+        assert "linger_s: expected a number between 0.0 and 3600" in from_env.stderr
+        assert len(from_env.stderr.strip().splitlines()) == 1
+
 
 class TestProcessorChoice:
     """The processor flag and variable."""

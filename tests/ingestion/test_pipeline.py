@@ -141,13 +141,33 @@ class TestBatching:
     def test_batch_rows_sets_the_transactions(
         self, mode: str, api: Any, build: Any, expected: Any, postgres_dsn: str
     ) -> None:
-        """One per page with batch_rows=1; with 100 rows, the first pages, then 10 pages each."""
-        for rows, transactions in ((1, expected.pages), (100, 1 + -(-28 // 10))):
-            ingestor = build(mode, api.url, cache=False, name=f"b{rows}", batch_rows=rows)
+        """One per page with batch_rows=1; with 100 rows (10 pages), one per 10 pages.
+
+        A queue's tasks are its transactions, and its first ones are cut before the page size
+        is known: one transaction more at most.
+        """
+        for rows, transactions in ((1, expected.pages), (100, -(-expected.pages // 10))):
+            # A long linger: batches are cut by size alone however slow the machine is.
+            name = f"b{rows}"
+            ingestor = build(mode, api.url, cache=False, name=name, batch_rows=rows, linger_s=60)
             assert ingestor.run().ok
             sizes = transaction_pages(postgres_dsn, f"b{rows}")
-            assert len(sizes) == transactions
             assert sum(sizes) == expected.pages
+            assert max(sizes) == rows // 10 or rows == 1
+            if mode == "queue":
+                assert transactions <= len(sizes) <= transactions + 1
+            else:
+                assert len(sizes) == transactions
+
+    def test_no_linger_writes_each_page_as_it_comes(
+        self, mode: str, api: Any, build: Any, expected: Any, postgres_dsn: str
+    ) -> None:
+        """With linger_s=0 no page waits for a batch to fill: one transaction per page."""
+        if mode == "queue":
+            pytest.skip("a queue task is one transaction, the unit of delivery and retry")
+        ingestor = build(mode, api.url, cache=False, name="l0", batch_rows=1000, linger_s=0)
+        assert ingestor.run().ok
+        assert transaction_pages(postgres_dsn, "l0") == [1] * expected.pages
 
 
 class TestModesOnlySchedule:

@@ -163,6 +163,29 @@ class TestAsyncTwin:
         assert sorted(asyncio.run(collect())) == [x * x for x in range(50)]
         assert most == 3
 
+    def test_a_freed_lane_starts_its_next_call_before_its_result_is_handed_over(self) -> None:
+        """While the consumer holds a result, the lane that produced it is already busy again."""
+        started: list[int] = []
+
+        async def work(item: int, lane: str) -> int:
+            started.append(item)
+            await asyncio.sleep(0)
+            return item
+
+        async def collect() -> list[tuple[int, list[int]]]:
+            seen = []
+            async for result in abounded_map(work, range(4), ["only"]):
+                seen.append((result, list(started)))
+            return seen
+
+        # One lane: when item 0 is handed over, item 1 has started; at the last, nothing new.
+        assert asyncio.run(collect()) == [
+            (0, [0, 1]),
+            (1, [0, 1, 2]),
+            (2, [0, 1, 2, 3]),
+            (3, [0, 1, 2, 3]),
+        ]
+
     def test_items_are_read_off_the_loop(self) -> None:
         """The blocking iterator is read in a thread, never on the event loop's thread."""
         readers: set[str] = set()
@@ -202,7 +225,8 @@ class TestAsyncTwin:
             return found
 
         assert asyncio.run(first()) == 0
-        assert sorted(cancelled) == [1, 2]
+        # Item 0's lane had started item 3 before 0 was handed over: all three are cancelled.
+        assert sorted(cancelled) == [1, 2, 3]
 
 
 class TestIterateInThread:

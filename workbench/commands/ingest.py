@@ -43,6 +43,7 @@ def ingestor_from_args(args: argparse.Namespace, **overrides: Any) -> Ingestor:
         "page_size": args.page_size,
         "max_pages": args.max_pages,
         "batch_rows": args.batch_rows,
+        "linger_s": args.linger_s,
         "write_connections": args.write_connections,
         "use_cache": False if args.no_cache else None,
         "processor": args.processor,
@@ -123,6 +124,11 @@ def add_source_flags(parser: argparse.ArgumentParser) -> None:
         "--batch-rows",
         type=int,
         help="records per write transaction, whole pages (5000; 1: a transaction per page)",
+    )
+    parser.add_argument(
+        "--linger-s",
+        type=float,
+        help="seconds a batch waits to fill before it is written anyway (0.1; 0: at once)",
     )
     parser.add_argument(
         "--write-connections",

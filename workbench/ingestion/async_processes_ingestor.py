@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
-from workbench.ingestion.base import Ingestor, Job, ReadyPage, Worker
+from workbench.ingestion.base import Ingestor, Job, ReadyPage, Wait, Worker
 from workbench.ingestion.processes import ahandle_on_processes, process_pool
 from workbench.ingestion.scheduling import abounded_map, iterate_in_thread
 
@@ -30,11 +30,11 @@ class AsyncProcessesIngestor(Ingestor):
         """Start ``workers`` processes once per run for the pages' CPU work."""
         return process_pool(self, self.workers)
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage]:
         """Run ``aschedule`` on an event loop in a helper thread; yield its pages here."""
         return iterate_in_thread(self.aschedule(jobs), window=2 * self.concurrency)
 
-    async def aschedule(self, jobs: Iterable[Job]) -> AsyncIterator[ReadyPage]:
+    async def aschedule(self, jobs: Iterable[Job | Wait]) -> AsyncIterator[ReadyPage]:
         """Fetch with ``concurrency`` tasks sharing one session; process on the pool."""
         async with self.source.asession(self.concurrency) as session:
             lanes = [Worker(f"task-{i}", session) for i in range(self.concurrency)]

@@ -4,6 +4,7 @@ Every mode runs the same pipeline; only the middle line runs differently:
 
     units   -> jobs: each unit with its cached response (``planning.with_cached``)
     jobs    -> handle (or its async twin ahandle): fetch, else the source, retried -> process
+               (its two halves, fetch_page and finish, for a mode that runs them apart)
     pages   -> the writer (``workbench.ingestion.writer``): dedup -> persist a batch in one
                transaction -> mark its records seen and cache its responses
 
@@ -29,10 +30,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from workbench.db.connections import Connections
 from workbench.errors import MalformedPayloadError, WorkbenchError
 from workbench.ingestion.lifecycle import Stop
-from workbench.ingestion.pages import Job, ReadyPage
+from workbench.ingestion.pages import Fetched, Job, ReadyPage
 from workbench.ingestion.report import RunReport, UnitResult
+from workbench.ingestion.scheduling import WAIT, Wait
 from workbench.ingestion.workers import RetryOptions, RetryWrappers, Worker
-from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, PageWriter
+from workbench.ingestion.writer import DEFAULT_BATCH_ROWS, DEFAULT_LINGER_S, PageWriter
 from workbench.logging_setup import bind_context
 from workbench.processing import ProcessedBatch
 from workbench.processing.registry import processor_module
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from workbench.db.postgres import PostgresStore
     from workbench.db.redis_cache import RedisCache
 
-__all__ = ["Ingestor", "Job", "ReadyPage", "RetryOptions", "Worker"]
+__all__ = ["WAIT", "Ingestor", "Job", "ReadyPage", "RetryOptions", "Wait", "Worker"]
 
 log = logging.getLogger("workbench.ingestion")
 
@@ -67,6 +69,7 @@ class Ingestor(ABC):
         cpu_cost: int = 0,
         processor: str = "records",
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        linger_s: float = DEFAULT_LINGER_S,
         write_connections: int | None = None,
         heartbeat_s: float = 5.0,
         run_id: str | None = None,
@@ -83,6 +86,8 @@ class Ingestor(ABC):
         #: How pages are processed: ``records`` one at a time, ``pandas`` a column at a time.
         self.processor = processor
         self.batch_rows = batch_rows
+        #: Seconds a batch waits to fill before it is written anyway (``PageWriter``).
+        self.linger_s = linger_s
         self.write_connections = write_connections or self.default_write_connections
         self.heartbeat_s = heartbeat_s
         self.run_id = run_id or uuid.uuid4().hex[:12]
@@ -177,27 +182,41 @@ class Ingestor(ABC):
 
     def handle(self, job: Job, worker: Worker) -> ReadyPage:
         """Fetch and process one job; a failure of any kind is kept on the page, never raised."""
-        page = ReadyPage.begin(job.unit, worker.name, self.now())
-        with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
-            try:
-                raw = self.fetch(job, worker, page)
-                fetched = self.now()
-                page.batch = self.process(raw, worker)
-            except Exception as exc:
-                return self.failed(page, exc)
-        return self.ready(page, raw, fetched)
+        return self.finish(self.fetch_page(job, worker))
 
     async def ahandle(self, job: Job, worker: Worker) -> ReadyPage:
         """Async twin of ``handle``: the same steps, with the fetch awaited."""
+        return self.finish(await self.afetch_page(job, worker))
+
+    def fetch_page(self, job: Job, worker: Worker) -> Fetched:
+        """Begin the job's page and fetch its records (``handle``'s first half)."""
         page = ReadyPage.begin(job.unit, worker.name, self.now())
         with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
             try:
-                raw = await self.afetch(job, worker, page)
-                fetched = self.now()
+                return Fetched(page, self.fetch(job, worker, page), self.now(), worker)
+            except Exception as exc:
+                return Fetched(self.failed(page, exc))
+
+    async def afetch_page(self, job: Job, worker: Worker) -> Fetched:
+        """Async twin of ``fetch_page``."""
+        page = ReadyPage.begin(job.unit, worker.name, self.now())
+        with bind_context(resource=job.unit.resource, page=job.unit.page, worker=worker.name):
+            try:
+                return Fetched(page, await self.afetch(job, worker, page), self.now(), worker)
+            except Exception as exc:
+                return Fetched(self.failed(page, exc))
+
+    def finish(self, fetched: Fetched) -> ReadyPage:
+        """Process a fetched page's records (``handle``'s second half); a failed page stays so."""
+        page, raw, worker = fetched.page, fetched.raw, fetched.worker
+        if raw is None or worker is None:
+            return page
+        with bind_context(resource=page.resource, page=page.page, worker=worker.name):
+            try:
                 page.batch = self.process(raw, worker)
             except Exception as exc:
                 return self.failed(page, exc)
-        return self.ready(page, raw, fetched)
+        return self.ready(page, raw, fetched.at)
 
     def ready(
         self, page: ReadyPage, raw: RawPage, fetched: float, count: int | None = None
@@ -222,14 +241,14 @@ class Ingestor(ABC):
     # --- the runner -------------------------------------------------------------------------
 
     @abstractmethod
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage | UnitResult]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage | UnitResult]:
         """Handle every job and yield each ready page: the only thing a mode decides.
 
         A mode whose workers also write (a queue's) yields their results instead.
         """
 
     def in_flight(self) -> int:
-        """Return how many jobs this mode runs at once (the first round's size)."""
+        """Return how many jobs this mode runs at once (how many first pages it asks for)."""
         return self.concurrency
 
     def executor(self) -> contextlib.AbstractContextManager[Any]:
@@ -241,7 +260,7 @@ class Ingestor(ABC):
         return contextlib.nullcontext()
 
     def writer(self) -> PageWriter:
-        """Return the run's writer: batches of ``batch_rows``, on this ingestor's store."""
+        """Return the run's writer: batches of ``batch_rows`` or ``linger_s``, on its store."""
         return PageWriter(
             self.store,
             self.cache,
@@ -250,6 +269,7 @@ class Ingestor(ABC):
             retrying=self.retrying,
             clock=self.now,
             batch_rows=self.batch_rows,
+            linger_s=self.linger_s,
             connections=self.write_connections,
         )
 

@@ -60,6 +60,7 @@ def build_ingestor(
         cpu_cost=cpu_cost,
         processor=settings.processor,
         batch_rows=settings.batch_rows,
+        linger_s=settings.linger_s,
         write_connections=writers,
         heartbeat_s=settings.heartbeat_s,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from workbench.ingestion.base import Ingestor, Job, ReadyPage
+from workbench.ingestion.base import Ingestor, Job, ReadyPage, Wait
 from workbench.ingestion.processes import handle_in_process, process_pool
 from workbench.ingestion.scheduling import bounded_map
 
@@ -29,6 +29,6 @@ class MultiprocessIngestor(Ingestor):
         """Start ``workers`` processes once per run, for the first pages and the rest."""
         return process_pool(self, self.workers)
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage]:
         """Spread the jobs over the run's processes, a bounded window of them in flight."""
         yield from bounded_map(self.pool, handle_in_process, jobs, window=4 * self.workers)

@@ -1,9 +1,12 @@
 """What travels between the pipeline's stages: jobs in, ready pages out.
 
     units  ->  Job (a unit and its cached response)  ->  handle  ->  ReadyPage  ->  writer
+                                                       (fetch_page -> Fetched -> finish)
 
 A ``Job`` is what a mode schedules: a unit of work plus the response the cache holds for it
-(looked up for many units at once before scheduling). A ``ReadyPage`` is what handling a job
+(looked up for many units at once before scheduling). ``Fetched`` is a job halfway: its page
+fetched, not yet processed (the async lanes hand it on so they can fetch again at once).
+A ``ReadyPage`` is what handling a job
 gives back, from whichever thread, process or task handled it: the processed records and
 rejects, or the reason the page failed, and when each stage ran. Both are small and picklable,
 so they cross process boundaries as well as threads.
@@ -13,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workbench.processing import ProcessedBatch
-from workbench.sources.source import WorkUnit
+from workbench.sources.source import RawPage, WorkUnit
 
-__all__ = ["Job", "ReadyPage", "units_context"]
+if TYPE_CHECKING:
+    from workbench.ingestion.workers import Worker
+
+__all__ = ["Fetched", "Job", "ReadyPage", "units_context"]
 
 
 class Job(NamedTuple):
@@ -71,6 +77,17 @@ class ReadyPage:
     def rows(self) -> int:
         """Return how many records and rejects the page adds to a batch."""
         return len(self.batch.records) + len(self.batch.rejects)
+
+
+class Fetched(NamedTuple):
+    """A job's page fetched, not yet processed: its records, or the failed page (``raw`` None)."""
+
+    page: ReadyPage
+    raw: RawPage | None = None
+    #: When the fetch ended, in seconds since the run started.
+    at: float = 0.0
+    #: Whose processors process it (the worker that fetched it).
+    worker: Worker | None = None
 
 
 def units_context(units: Sequence[WorkUnit]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from typing import Any
 
 from workbench.db.copy_format import encode_records
 from workbench.errors import MalformedPayloadError
-from workbench.ingestion.base import Ingestor, Job, ReadyPage, Worker
+from workbench.ingestion.base import Ingestor, Job, ReadyPage, Wait, Worker
 from workbench.logging_setup import (
     bind_context,
     configure_logging,
@@ -100,6 +100,7 @@ def recipe(ingestor: Ingestor) -> dict[str, Any]:
         "retry_options": ingestor.retry_options,
         "cpu_cost": ingestor.cpu_cost,
         "batch_rows": ingestor.batch_rows,
+        "linger_s": ingestor.linger_s,
         "processor": ingestor.processor,
         "run_id": ingestor.run_id,
         "started": ingestor._started,  # perf_counter is system-wide on Linux: one time axis
@@ -112,7 +113,7 @@ class WorkerIngestor(Ingestor):
 
     mode = "process-worker"
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage]:
         """Not used: whoever started this worker schedules."""
         raise NotImplementedError
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from workbench.ingestion.base import Ingestor, Job
+from workbench.ingestion.base import Ingestor, Job, Wait
 from workbench.ingestion.report import UnitResult
 
 if TYPE_CHECKING:
@@ -36,6 +36,6 @@ class QueueIngestor(Ingestor):
 
         return LocalQueue(self)
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[UnitResult]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[UnitResult]:
         """Enqueue the jobs as tasks; yield each page's result as a worker settles it."""
         yield from self.pool.run(jobs)

@@ -1,13 +1,15 @@
-"""The one runner every mode shares: the first round, the rest, the writer, the record, the report.
+"""The one runner every mode shares: the planned units, the writer, the record, the report.
 
     report = ingestor.run()        # which calls run(ingestor)
 
 1. Record the run (``RunRecord``: Postgres reached, silent runs marked abandoned, heartbeat).
-2. The first round: each resource's first pages, as many as the mode runs at once; page 1
-   tells how many pages there are.
-3. The rest: the follow-ups the first pages announced, checked against the pages themselves
-   (``Frontier``: none past a short page, more past a full last one), every page through
-   the one writer.
+2. The units, planned as the run learns (``Frontier.plan``): each resource's first pages, as
+   many as the mode runs at once (page 1 tells how many there are, the others are guesses),
+   then, once page 1 has answered, the follow-ups it announced, handed to the mode while
+   the other first pages are still in flight. A guess past the end is no page (its retries
+   still counted). Every page goes through the one writer.
+3. The rest, if any: more past a full last page, checked against the pages themselves
+   (``Frontier``: none past a short page).
 4. The report: every page's result folded in as it lands; the run recorded as ``ok``,
    ``failed`` or ``interrupted``.
 
@@ -25,8 +27,10 @@ from typing import TYPE_CHECKING, cast
 
 from workbench.errors import StorageUnavailableError
 from workbench.ingestion.lifecycle import RunRecord, forget_unbacked_dedup
-from workbench.ingestion.planning import Frontier, first_units, with_cached
+from workbench.ingestion.pages import ReadyPage
+from workbench.ingestion.planning import Frontier, with_cached
 from workbench.ingestion.report import RunReport, UnitResult
+from workbench.ingestion.scheduling import Wait
 from workbench.ingestion.writer import PageWriter
 from workbench.logging_setup import bind_context
 from workbench.sources.source import WorkUnit
@@ -86,39 +90,44 @@ def results(
     writer: PageWriter,
     count_retries: Callable[[dict[str, int]], object] = lambda retries: None,
 ) -> Generator[UnitResult, None, None]:
-    """Yield every page's result as it lands: the first round at once, then the rest.
+    """Yield every page's result as it lands: the planned units, then any round they leave.
 
-    A first-round guess past a resource's end yields nothing, but its requests were made:
-    its retries go to ``count_retries`` (the report's), so a report counts every retry.
+    A guess past a resource's end yields nothing, but its requests were made: its retries
+    go to ``count_retries`` (the report's), so a report counts every retry.
     """
     source, stopping = ingestor.source, ingestor.stopping
     cache = ingestor.cache if source.cacheable else None
     frontier = Frontier(source, ingestor.max_pages)
-    units = first_units(source, ingestor.resources, ingestor.in_flight(), ingestor.max_pages)
-    first = list(ingestor.schedule(stopping.until(with_cached(units, cache))))
-    for page in first:
-        frontier.see(page)
-    for page in first:
-        if frontier.missed(page):
-            count_retries(page.retries)
-        else:
-            yield from writer.add(page)
-    yield from writer.flush()  # the page count is known: show progress before the rest
-    rest: Iterator[WorkUnit] = frontier.follow_ups(first)
+    units: Iterator[WorkUnit | Wait] = frontier.plan(ingestor.resources, ingestor.in_flight())
     while True:
-        pages = ingestor.schedule(stopping.until(frontier.within(with_cached(rest, cache))))
+        pages = ingestor.schedule(stopping.until(frontier.within(with_cached(units, cache))))
         try:
             for page in pages:
-                frontier.see(page)
-                yield from writer.add(page)
+                for landed in frontier.settle(page):
+                    yield from _land(landed, frontier, writer, count_retries)
         finally:
             # Stop the mode's workers now, not when the generator is freed (every mode's
             # schedule is a generator).
             cast(Generator[object, None, None], pages).close()
+        for landed in frontier.unsettled():
+            yield from _land(landed, frontier, writer, count_retries)
         if not (more := frontier.beyond()):
             break
-        rest = iter(more)
+        units = iter(more)
     yield from writer.flush()
+
+
+def _land(
+    page: ReadyPage | UnitResult,
+    frontier: Frontier,
+    writer: PageWriter,
+    count_retries: Callable[[dict[str, int]], object],
+) -> list[UnitResult]:
+    """Hand a settled page to the writer, unless it was a guess past the end (retries kept)."""
+    if frontier.missed(page):
+        count_retries(page.retries)
+        return []
+    return writer.add(page)
 
 
 def _redis_retries(ingestor: Ingestor) -> int:

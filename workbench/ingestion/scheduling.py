@@ -13,6 +13,10 @@ window of them in flight bounds memory while keeping every worker busy.
   before a lane can start it.
 * ``iterate_in_thread`` runs an async iterator on an event loop in a helper thread and hands
   its items to the calling thread, which keeps writing while the loop keeps fetching.
+
+Items may include ``WAIT``: the iterator's next items depend on results not seen yet (a
+run's follow-up pages on page 1's count). Both maps then start nothing new until a call in
+flight finishes and its result is handed over, and draw again after it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import enum
 import itertools
 import queue
 import threading
@@ -33,23 +38,41 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-__all__ = ["abounded_map", "bounded_map", "iterate_in_thread"]
+__all__ = ["WAIT", "Wait", "abounded_map", "bounded_map", "iterate_in_thread"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 W = TypeVar("W")
 
 
+class Wait(enum.Enum):
+    """The type of ``WAIT``, an item that is none (an enum, so type checkers narrow it)."""
+
+    WAIT = "wait"
+
+
+#: An item that says "no item yet": let a call in flight finish, hand its result over, then
+#: draw the next item.
+WAIT: Final = Wait.WAIT
+#: Seconds between looks at an iterator that waits for results its consumer already holds.
+WAIT_POLL_S = 0.001
+
+
 def bounded_map(
-    executor: Executor, fn: Callable[[T], R], items: Iterable[T], *, window: int
+    executor: Executor, fn: Callable[[T], R], items: Iterable[T | Wait], *, window: int
 ) -> Iterator[R]:
     """Yield ``fn(item)`` for every item, in completion order, with at most ``window`` pending."""
     pending: set[Future[R]] = set()
     threads = isinstance(executor, ThreadPoolExecutor)
     try:
         for item in items:
+            if item is WAIT:
+                if pending:  # the next items hang on these results: hand one over first
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from (future.result() for future in done)
+                continue
             if threads:
                 pending.add(executor.submit(contextvars.copy_context().run, fn, item))
             else:
@@ -66,44 +89,73 @@ def bounded_map(
 
 
 async def abounded_map(
-    fn: Callable[[T, W], Coroutine[Any, Any, R]], items: Iterable[T], workers: Sequence[W]
+    fn: Callable[[T, W], Coroutine[Any, Any, R]],
+    items: Iterable[T | Wait],
+    workers: Sequence[W],
 ) -> AsyncIterator[R]:
     """Yield ``await fn(item, worker)`` for every item, in completion order.
 
     Each call gets a worker no other call in flight holds, so ``len(workers)`` bounds the
-    calls in flight and each worker's calls run one after another (a task's lane).
+    calls in flight and each worker's calls run one after another (a task's lane). A freed
+    worker starts its next call before the results are handed over, so the time a consumer
+    spends on them never holds a lane idle.
     """
     free = list(reversed(workers))
     running: dict[asyncio.Task[R], W] = {}
     read = _chunks(iter(items))
-    ready: list[T] = []
-    exhausted = False
+    ready: list[T | Wait] = []
+    done: set[asyncio.Task[R]] = set()
+    exhausted = paused = False
     try:
         while True:
-            while free and not exhausted:
+            while free and not exhausted and not paused:
                 if not ready:
                     ready = list(reversed(await read(len(free))))
                     exhausted = not ready
                     continue
+                item = ready.pop()
+                if item is WAIT:
+                    paused = True
+                    continue
                 worker = free.pop()
-                running[asyncio.create_task(fn(ready.pop(), worker))] = worker
-            if not running:
-                return
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                running[asyncio.create_task(fn(item, worker))] = worker
+            if done and running:
+                await asyncio.sleep(0)  # let the calls just started begin: send their requests
             for task in done:
-                free.append(running.pop(task))
                 yield task.result()
+            done = set()
+            # Paused, look again soon: the consumer may learn from results in another thread.
+            timeout = WAIT_POLL_S if paused else None
+            if running:
+                done, _ = await asyncio.wait(
+                    running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    free.append(running.pop(task))
+            elif paused:
+                await asyncio.sleep(WAIT_POLL_S)
+            else:
+                return
+            paused = False
     finally:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
 
 
-def _chunks(iterator: Iterator[T]) -> Callable[[int], Awaitable[list[T]]]:
-    """Return a reader of ``iterator``'s next items, run in a thread (none: the end)."""
+def _chunks(iterator: Iterator[T | Wait]) -> Callable[[int], Awaitable[list[T | Wait]]]:
+    """Return a reader of ``iterator``'s next items, up to a ``WAIT``, run in a thread."""
 
-    async def read(count: int) -> list[T]:
-        return await asyncio.to_thread(lambda: list(itertools.islice(iterator, count)))
+    def take(count: int) -> list[T | Wait]:
+        taken: list[T | Wait] = []
+        for item in itertools.islice(iterator, count):
+            taken.append(item)
+            if item is WAIT:
+                break
+        return taken
+
+    async def read(count: int) -> list[T | Wait]:
+        return await asyncio.to_thread(take, count)
 
     return read
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from workbench.ingestion.base import Ingestor, Job, ReadyPage, Worker
+from workbench.ingestion.base import WAIT, Ingestor, Job, ReadyPage, Wait, Worker
 
 
 class SyncIngestor(Ingestor):
@@ -21,9 +21,10 @@ class SyncIngestor(Ingestor):
         """Return 1: one job at a time."""
         return 1
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage]:
         """Handle each job in turn with one session."""
         with self.source.session() as session:
             worker = Worker("main", session)
             for job in jobs:
-                yield self.handle(job, worker)
+                if job is not WAIT:  # nothing else is in flight: page 1 is already known
+                    yield self.handle(job, worker)

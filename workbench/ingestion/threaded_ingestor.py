@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from workbench.ingestion.base import Ingestor, Job, ReadyPage
+from workbench.ingestion.base import Ingestor, Job, ReadyPage, Wait
 from workbench.ingestion.scheduling import bounded_map
 from workbench.ingestion.workers import ThreadWorkers
 
@@ -20,7 +20,7 @@ class ThreadedIngestor(Ingestor):
 
     mode = "threaded"
 
-    def schedule(self, jobs: Iterable[Job]) -> Iterator[ReadyPage]:
+    def schedule(self, jobs: Iterable[Job | Wait]) -> Iterator[ReadyPage]:
         """Spread the jobs over a thread pool, a bounded window of them in flight."""
         with (
             ThreadPoolExecutor(self.concurrency, thread_name_prefix="thread") as pool,

@@ -43,10 +43,14 @@ from workbench.ingestion.report import PageSpan, UnitResult
 from workbench.logging_setup import bind_context
 from workbench.processing import ProcessedRecord
 
-__all__ = ["DEFAULT_BATCH_ROWS", "PageWriter"]
+__all__ = ["DEFAULT_BATCH_ROWS", "DEFAULT_LINGER_S", "PageWriter"]
 
 #: Records (and rejects) in one transaction unless told otherwise, in every mode.
 DEFAULT_BATCH_ROWS = 5000
+#: Seconds a batch's first page waits for the batch to fill before it is written anyway
+#: (Flink's buffer timeout, Logstash's batch delay): a slow source's rows are stored as
+#: they come, not at the end of the run, and a fast one still fills whole batches.
+DEFAULT_LINGER_S = 0.1
 #: The writer's name in spans when it writes in the calling thread; writing threads are
 #: named ``writer_0``, ``writer_1``, ... (one per connection).
 WRITER = "writer"
@@ -70,7 +74,7 @@ class PageWriter:
         retrying: Retrying,
         clock: Callable[[], float],
         batch_rows: int = DEFAULT_BATCH_ROWS,
-        linger_s: float = 1.0,
+        linger_s: float = DEFAULT_LINGER_S,
         connections: int = 1,
     ) -> None:
         self.store = store

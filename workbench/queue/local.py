@@ -31,6 +31,7 @@ from workbench.ingestion.processes import (
     worker_context,
 )
 from workbench.ingestion.report import UnitResult
+from workbench.ingestion.scheduling import WAIT, Wait
 from workbench.logging_setup import current_logging, get_context
 from workbench.queue.codec import decode_results, encode_units
 from workbench.queue.pipeline import TaskPipeline, job_spec
@@ -95,7 +96,6 @@ class LocalQueue:
         self.options = self.broker.options
         self.processes: list[Any] = []
         self.rows_per_unit: int | None = getattr(ingestor.source, "page_size", None)
-        self._calls = 0
         self._after = "0-0"
 
     def __enter__(self) -> LocalQueue:
@@ -175,17 +175,18 @@ class LocalQueue:
                 if name.endswith(f".{self.job}"):
                     self.broker.leave(name)
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[UnitResult]:
+    def run(self, jobs: Iterable[Job | Wait]) -> Iterator[UnitResult]:
         """Put the jobs' units on the queue as tasks, a few per worker ahead; yield results.
 
         Units are taken only as tasks are needed, so what the run learns meanwhile (a short
-        page ends its resource, a stop request) applies to the units not yet taken.
+        page ends its resource, a stop request) applies to the units not yet taken; at a
+        ``WAIT`` none are taken until a task's results come back.
         """
-        self._calls += 1
-        units = (job.unit for job in jobs)  # a worker looks its cached responses up itself
+        # A worker looks its cached responses up itself.
+        units = (job if job is WAIT else job.unit for job in jobs)
         ahead = TASKS_AHEAD_PER_WORKER * self.ingestor.workers
         waiting: set[str] = set()
-        more, withdrawn = True, False
+        more, withdrawn, paused = True, False, False
         while more or waiting:
             if self.ingestor.stopping:
                 more = False
@@ -193,8 +194,8 @@ class LocalQueue:
                     waiting -= set(self.broker.withdraw(self.job, sorted(waiting)))
                     withdrawn = True
                     continue
-            if more and len(waiting) < ahead:
-                tasks, more = self._tasks(units, ahead - len(waiting))
+            if more and len(waiting) < ahead and not (paused and waiting):
+                tasks, more, paused = self._tasks(units, ahead - len(waiting))
                 waiting |= set(self.broker.add_tasks(self.job, tasks))
                 continue
             reports = self.broker.results(self.job, self._after, block_ms=self.options.block_ms)
@@ -203,6 +204,7 @@ class LocalQueue:
                 self._check_storage(waiting)
                 continue
             self._after = reports[-1][0]
+            paused = False
             self.broker.drop_results(self.job, [id_ for id_, _ in reports])
             for _, fields in reports:
                 if fields["task"] in waiting:
@@ -211,24 +213,34 @@ class LocalQueue:
                     self._learn(results)
                     yield from results
 
-    def _tasks(self, units: Iterator[WorkUnit], room: int) -> tuple[list[dict[str, str]], bool]:
-        """Take up to ``room`` tasks' worth of units; return the tasks and whether more may come.
+    def _tasks(
+        self, units: Iterator[WorkUnit | Wait], room: int
+    ) -> tuple[list[dict[str, str]], bool, bool]:
+        """Take up to ``room`` tasks' worth of units, up to a ``WAIT``.
 
-        The last units of a round are spread over the workers; the first pages stay together.
+        Return the tasks, whether more may come, and whether a ``WAIT`` ended them. The last
+        units of a round are spread over the workers.
         """
         full = self.options.task_pages or pages_per_task(
             0, rows_per_unit=self.rows_per_unit, batch_rows=self.ingestor.batch_rows, spread=None
         )
-        taken = list(itertools.islice(units, full * room))
-        more = len(taken) == full * room
-        spread = None if more or self._calls == 1 else self.ingestor.workers
+        taken: list[WorkUnit] = []
+        paused = False
+        for unit in itertools.islice(units, full * room):
+            if unit is WAIT:
+                paused = True
+                break
+            taken.append(unit)
+        more = paused or len(taken) == full * room
+        spread = None if more else self.ingestor.workers
         size = self.options.task_pages or pages_per_task(
             len(taken),
             rows_per_unit=self.rows_per_unit,
             batch_rows=self.ingestor.batch_rows,
             spread=spread,
         )
-        return [encode_units(taken[i : i + size]) for i in range(0, len(taken), size)], more
+        tasks = [encode_units(taken[i : i + size]) for i in range(0, len(taken), size)]
+        return tasks, more, paused
 
     def _learn(self, results: list[UnitResult]) -> None:
         """Learn the records per unit from what a task fetched (sizes the later tasks)."""

@@ -1,0 +1,231 @@
+"""The Frontier's plan: the first pages, WAIT while page 1 is out, then the pages it announced."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from workbench.ingestion.pages import Job
+from workbench.ingestion.planning import LOOKUP_CHUNK, Frontier, with_cached
+from workbench.ingestion.scheduling import WAIT, Wait
+from workbench.sources.http_api import HttpApiSource
+from workbench.sources.source import WorkUnit
+
+SIZE = 10
+
+
+@dataclass
+class Outcome:
+    """A page as the Frontier reads it (a ``PageOutcome``), without fetching anything."""
+
+    resource: str
+    page: int
+    fetched: int = SIZE
+    total_pages: int | None = None
+    more: bool = False
+    error: str | None = None
+
+
+@pytest.fixture
+def frontier() -> Frontier:
+    """A Frontier over an API source with pages of ``SIZE`` (nothing is ever fetched)."""
+    return Frontier(HttpApiSource("http://127.0.0.1:9", page_size=SIZE), max_pages=None)
+
+
+def take(units: Iterator[WorkUnit | Wait], count: int) -> list[int | Wait]:
+    """Return the page numbers of the next ``count`` units (a ``WAIT`` as itself)."""
+    return [unit if unit is WAIT else unit.page for unit in itertools.islice(units, count)]
+
+
+class TestPlan:
+    """``plan``: the units of a run, as one stream that learns from the pages seen."""
+
+    def test_first_pages_then_the_announced_ones(self, frontier: Frontier) -> None:
+        """Once page 1 tells the total, the stream goes on with the pages not yet asked."""
+        units = frontier.plan(["posts"], ahead=3)
+        assert take(units, 3) == [1, 2, 3]
+        frontier.settle(Outcome("posts", 1, total_pages=6))
+        assert take(units, 10) == [4, 5, 6]
+        assert frontier.beyond() == []
+
+    def test_waits_while_page_1_is_out(self, frontier: Frontier) -> None:
+        """Until page 1 answers, the stream says WAIT instead of guessing further."""
+        units = frontier.plan(["posts"], ahead=2)
+        assert take(units, 5) == [1, 2, WAIT, WAIT, WAIT]
+        frontier.settle(Outcome("posts", 2))
+        assert take(units, 1) == [WAIT]
+        frontier.settle(Outcome("posts", 1, total_pages=4))
+        assert take(units, 5) == [3, 4]
+
+    def test_a_failed_page_1_ends_the_wait(self, frontier: Frontier) -> None:
+        """A failed page 1 tells no count: the stream ends, and what follows is up to ``beyond``."""
+        units = frontier.plan(["posts"], ahead=2)
+        assert take(units, 3) == [1, 2, WAIT]
+        frontier.settle(Outcome("posts", 1, fetched=0, error="SourceError: 500"))
+        assert take(units, 5) == []
+
+    def test_a_short_first_page_needs_no_follow_ups(self, frontier: Frontier) -> None:
+        """A resource whose page 1 is short (and says so) has nothing to follow."""
+        units = frontier.plan(["posts"], ahead=3)
+        assert take(units, 3) == [1, 2, 3]
+        frontier.settle(Outcome("posts", 1, fetched=4, total_pages=1))
+        assert take(units, 10) == []
+        assert frontier.beyond() == []
+
+    def test_each_resource_follows_its_own_page_1(self, frontier: Frontier) -> None:
+        """Resources' first pages come first; each one's follow-ups follow its own page 1."""
+        units = frontier.plan(["posts", "users"], ahead=2)
+        pairs = [(u.resource, u.page) for u in itertools.islice(units, 4) if u is not WAIT]
+        assert pairs == [("posts", 1), ("posts", 2), ("users", 1), ("users", 2)]
+        frontier.settle(Outcome("users", 1, total_pages=3))
+        assert take(units, 1) == [WAIT]  # posts comes first, and its page 1 is still out
+        frontier.settle(Outcome("posts", 1, total_pages=3))
+        assert [(u.resource, u.page) for u in units if u is not WAIT] == [
+            ("posts", 3),
+            ("users", 3),
+        ]
+
+    def test_max_pages_bounds_first_pages_and_follow_ups(self) -> None:
+        """Neither the first pages nor the follow-ups go past ``max_pages``."""
+        frontier = Frontier(HttpApiSource("http://127.0.0.1:9", page_size=SIZE), max_pages=4)
+        units = frontier.plan(["posts"], ahead=3)
+        assert take(units, 3) == [1, 2, 3]
+        frontier.settle(Outcome("posts", 1, total_pages=9))
+        assert take(units, 10) == [4]
+
+    def test_units_that_are_not_pages_never_wait(self) -> None:
+        """A source whose first units hold no page 1 (a file's chunks) has nothing to wait for."""
+
+        class Chunks(HttpApiSource):
+            """First units numbered from 0: no page 1 to wait for."""
+
+            def first_units(self, resource: str, ahead: int = 1) -> list[WorkUnit]:
+                """Return one unit numbered 0."""
+                return [WorkUnit(resource, 0, "chunk-0")]
+
+            def follow_up_units(
+                self, resource: str, total_pages: int | None, max_pages: int | None, after: int = 1
+            ) -> Iterator[WorkUnit]:
+                """Return nothing: every unit was a first one (``Source``'s default)."""
+                return iter(())
+
+        frontier = Frontier(Chunks("http://127.0.0.1:9", page_size=SIZE), max_pages=None)
+        assert take(frontier.plan(["posts"], ahead=4), 5) == [0]
+
+
+class TestWithCached:
+    """``with_cached``: a chunk per lookup, ending early at a WAIT."""
+
+    def test_a_wait_ends_a_chunk_and_passes_on(self) -> None:
+        """Units before a WAIT become jobs at once; the WAIT follows them, then the rest."""
+        first, second = WorkUnit("posts", 1, "a"), WorkUnit("posts", 2, "b")
+        jobs = list(with_cached([first, WAIT, second], None))
+        assert jobs == [Job(first), WAIT, Job(second)]
+
+    def test_units_are_looked_up_a_chunk_at_a_time(self) -> None:
+        """The stream is read a chunk ahead at most, so later units can still change."""
+        drawn: list[int] = []
+
+        def units() -> Iterator[WorkUnit]:
+            for n in range(1, 3 * LOOKUP_CHUNK):
+                drawn.append(n)
+                yield WorkUnit("posts", n, str(n))
+
+        jobs = with_cached(units(), None)
+        next(jobs)
+        assert len(drawn) == LOOKUP_CHUNK
+
+
+class TestSettle:
+    """``settle``: which pages land now, and which guesses were no page at all."""
+
+    def test_a_page_with_records_lands_at_once(self, frontier: Frontier) -> None:
+        """A page with records lands as it comes, page 1 answered or not."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        page = Outcome("posts", 3)
+        assert frontier.settle(page) == [page]
+        assert not frontier.missed(page)
+
+    def test_an_empty_guess_waits_for_page_1(self, frontier: Frontier) -> None:
+        """An empty guess lands with page 1, and is missed when past the total it announces."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        empty = Outcome("posts", 3, fetched=0)
+        assert frontier.settle(empty) == []
+        first = Outcome("posts", 1, total_pages=2)
+        assert frontier.settle(first) == [first, empty]
+        assert frontier.missed(empty)
+        assert not frontier.missed(first)
+
+    def test_an_empty_page_within_the_total_is_a_page(self, frontier: Frontier) -> None:
+        """An empty guess the total covers is a real (if empty) page: not missed."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        empty = Outcome("posts", 3, fetched=0)
+        frontier.settle(empty)
+        frontier.settle(Outcome("posts", 1, total_pages=5))
+        assert not frontier.missed(empty)
+
+    def test_an_empty_announced_page_is_never_missed(self, frontier: Frontier) -> None:
+        """A page asked because page 1 announced it lands even when empty (a lying header)."""
+        units = frontier.plan(["posts"], ahead=1)
+        take(units, 1)
+        frontier.settle(Outcome("posts", 1, total_pages=3))
+        take(units, 2)
+        empty = Outcome("posts", 3, fetched=0)
+        assert frontier.settle(empty) == [empty]
+        assert not frontier.missed(empty)
+
+    def test_a_failed_guess_is_never_missed(self, frontier: Frontier) -> None:
+        """A guess that failed lands at once with its error: the failure is reported."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        failed = Outcome("posts", 3, fetched=0, error="SourceError: 500")
+        assert frontier.settle(failed) == [failed]
+        assert not frontier.missed(failed)
+
+    def test_guesses_whose_page_1_never_answered_are_unsettled(self, frontier: Frontier) -> None:
+        """At the end of a round, the empty guesses still waiting are handed back once."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        empty = Outcome("posts", 3, fetched=0)
+        frontier.settle(empty)
+        assert frontier.unsettled() == [empty]
+        assert frontier.unsettled() == []
+
+
+class TestWithin:
+    """``within``: jobs past a known end are dropped when taken."""
+
+    def test_a_guess_past_the_total_is_dropped(self, frontier: Frontier) -> None:
+        """Guesses taken after page 1 announced fewer pages are never scheduled."""
+        units = list(itertools.islice(frontier.plan(["posts"], ahead=6), 6))
+        frontier.settle(Outcome("posts", 1, total_pages=3))
+        kept = frontier.within(Job(unit) for unit in units if unit is not WAIT)
+        assert [job.unit.page for job in kept] == [1, 2, 3]
+
+    def test_an_announced_page_is_kept_until_a_short_page_ends_it(self, frontier: Frontier) -> None:
+        """The total bounds only guesses; a short page bounds every page."""
+        units = frontier.plan(["posts"], ahead=1)
+        take(units, 1)
+        frontier.settle(Outcome("posts", 1, total_pages=5))
+        announced = [unit for unit in units if unit is not WAIT]
+        frontier.settle(Outcome("posts", 3, fetched=2))
+        kept = frontier.within(Job(unit) for unit in announced)
+        assert [job.unit.page for job in kept] == [2, 3]
+
+
+class TestBeyond:
+    """``beyond``: the pages past a full last page that says more follow."""
+
+    def test_more_past_a_full_last_page_is_read_even_where_guessed(
+        self, frontier: Frontier
+    ) -> None:
+        """A page dropped as a guess past a low total is read when the last page says more."""
+        units = take(frontier.plan(["posts"], ahead=6), 6)
+        frontier.settle(Outcome("posts", 1, total_pages=2))
+        asked = [WorkUnit("posts", n, "") for n in units if isinstance(n, int)]
+        assert [job.unit.page for job in frontier.within(Job(unit) for unit in asked)] == [1, 2]
+        frontier.settle(Outcome("posts", 2, more=True))
+        beyond = frontier.beyond()
+        assert [unit.page for unit in beyond] == list(range(3, 3 + Frontier.CHUNK))
+        assert [job.unit.page for job in frontier.within(Job(u) for u in beyond)][:2] == [3, 4]
