@@ -58,25 +58,12 @@ def _end_to_end(results: Sequence[Result], mode: str) -> Result | None:
 
 def vs_pipeline_limit(results: Sequence[Result], mode: str) -> Measure | None:
     """Measure how many times slower than the pipeline limit ``mode`` runs end to end."""
-    limit, run = pipeline_limit(results), _end_to_end(results, mode)
-    if limit is None or run is None:
-        return None
-    ratio = limit[0].rate.median / run.rate.median
-    detail = (
-        f"{mode} {_rate(run)} on {run.case.size:,} posts; pipeline limit {_rate(limit[0])} "
-        f"({limit[1]} limit): {mode} is {ratio:.2f}x slower than the limit"
-    )
-    return Measure(ratio, detail)
+    return _over_limit(results, _end_to_end(results, mode), mode)
 
 
 def vs_peer(results: Sequence[Result], mode: str, peer: str = "dlt") -> Measure | None:
     """Measure how many times ``mode``'s records/s end to end is the peer's (same load)."""
-    run = _end_to_end(results, mode)
-    other = None if run is None else find(results, "limits", peer, size=run.case.size)
-    if run is None or other is None:
-        return None
-    ratio = run.rate.median / other.rate.median
-    return Measure(ratio, f"{mode} {_rate(run)}, {peer} {_rate(other)} on {run.case.size:,} posts")
+    return _over_peer(results, _end_to_end(results, mode), mode, peer)
 
 
 def _fastest(results: Sequence[Result], size: int) -> Result | None:
@@ -88,25 +75,38 @@ def _fastest(results: Sequence[Result], size: int) -> Result | None:
 
 def fastest_vs_pipeline_limit(results: Sequence[Result], size: int) -> Measure | None:
     """Measure how many times slower than the pipeline limit the fastest mode runs at ``size``."""
-    limit, run = pipeline_limit(results), _fastest(results, size)
-    if limit is None or run is None:
-        return None
-    ratio = limit[0].rate.median / run.rate.median
-    detail = (
-        f"fastest mode {run.case.mode} {_rate(run)} on {size:,} posts; pipeline limit "
-        f"{_rate(limit[0])} ({limit[1]} limit, measured on the end-to-end load)"
-    )
-    return Measure(ratio, detail)
+    run = _fastest(results, size)
+    return _over_limit(results, run, f"fastest mode {run.case.mode}" if run else "")
 
 
 def fastest_vs_peer(results: Sequence[Result], size: int, peer: str = "dlt") -> Measure | None:
     """Measure how many times the fastest mode's records/s at ``size`` is the peer's there."""
-    run, other = _fastest(results, size), find(results, "limits", peer, size=size)
+    run = _fastest(results, size)
+    return _over_peer(results, run, f"fastest mode {run.case.mode}" if run else "", peer)
+
+
+def _over_limit(results: Sequence[Result], run: Result | None, who: str) -> Measure | None:
+    """Measure how many times slower than the pipeline limit ``run`` (``who``'s) is."""
+    limit = pipeline_limit(results)
+    if limit is None or run is None:
+        return None
+    ratio = limit[0].rate.median / run.rate.median
+    detail = (
+        f"{who} {_rate(run)} on {run.case.size:,} posts; pipeline limit {_rate(limit[0])} "
+        f"({limit[1]} limit, measured on the end-to-end load): {ratio:.2f}x slower"
+    )
+    return Measure(ratio, detail)
+
+
+def _over_peer(
+    results: Sequence[Result], run: Result | None, who: str, peer: str
+) -> Measure | None:
+    """Measure how many times ``run``'s records/s is the peer's on the same load."""
+    other = None if run is None else find(results, "limits", peer, size=run.case.size)
     if run is None or other is None:
         return None
     ratio = run.rate.median / other.rate.median
-    detail = f"fastest mode {run.case.mode} {_rate(run)}, {peer} {_rate(other)} on {size:,} posts"
-    return Measure(ratio, detail)
+    return Measure(ratio, f"{who} {_rate(run)}, {peer} {_rate(other)} on {run.case.size:,} posts")
 
 
 def over_ideal(results: Sequence[Result], mode: str, **match: Any) -> Measure | None:
