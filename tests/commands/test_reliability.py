@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,55 @@ class TestBadFlags:
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("workbench: error: ") and message in line
         assert not (tmp_path / "out").exists()
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Return every process below ``pid`` (Linux ``/proc``) with its command name."""
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            for child in (task / "children").read_text().split():
+                comm = Path(f"/proc/{child}/comm")
+                found[int(child)] = comm.read_text().strip() if comm.exists() else ""
+                todo.append(int(child))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+class TestSigterm:
+    """SIGTERM stops the command and everything it started."""
+
+    def test_the_private_valkey_is_stopped_and_the_status_is_130(self, tmp_path: Path) -> None:
+        """After SIGTERM mid-run, the command exits 130 and its throwaway Valkey is gone."""
+        command = [sys.executable, "-m", "workbench", "reliability", "--no-progress", "--quick",
+                   "--scenario", "soak", "--mode", "sync", "--out", str(tmp_path)]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        valkeys: dict[int, str] = {}
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and process.poll() is None and not valkeys:
+                children = descendants(process.pid)
+                valkeys = {pid: name for pid, name in children.items() if "valkey" in name}
+                time.sleep(0.1)
+            assert valkeys, "the command never started its Valkey"
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        left = [pid for pid in valkeys if Path(f"/proc/{pid}").exists() and not _is_zombie(pid)]
+        for pid in left:  # not ours to leave running, whatever the verdict
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert process.returncode == 130, err
+        assert b"workbench: interrupted" in err
+        assert not left, f"the throwaway Valkey outlived the command: {left}"
+
+
+def _is_zombie(pid: int) -> bool:
+    """Tell whether ``pid`` has ended and waits only to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (FileNotFoundError, IndexError):
+        return True

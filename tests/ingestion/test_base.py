@@ -13,7 +13,8 @@ from workbench.errors import (
     StorageDataError,
     StorageUnavailableError,
 )
-from workbench.ingestion import RetryOptions, Worker
+from workbench.ingestion import ReadyPage, RetryOptions, Worker
+from workbench.ingestion.pages import Job
 from workbench.local_api import FaultConfig, ServerHandle
 from workbench.sources.source import Payload, WorkUnit
 
@@ -87,6 +88,39 @@ class TestWorker:
 
         processor = Worker("w").processor("posts", cpu_cost=3, kind="pandas")
         assert processor == PandasProcessor("posts", cpu_cost=3)
+
+
+class TestHandle:
+    """One job, fetched and processed: the halves and the twins every scheduler builds on."""
+
+    def test_the_async_twin_makes_the_same_page(self, api: ServerHandle, build: Any) -> None:
+        """``ahandle`` and ``handle`` give the same records, rejects and page facts."""
+        ingestor = build("async", api.url, cache=False)
+        job = Job(ingestor.source.unit("posts", 2))
+        with ingestor.source.session() as session:
+            plain = ingestor.handle(job, Worker("plain", session))
+
+        async def handle_async() -> ReadyPage:
+            async with ingestor.source.asession(1) as session:
+                return await ingestor.ahandle(job, Worker("twin", session))
+
+        twin = asyncio.run(handle_async())
+        assert plain.error is None and twin.error is None
+        assert plain.batch == twin.batch and len(plain.batch.records) > 0
+        facts = [(p.total_pages, p.fetched, p.more, len(p.marks)) for p in (plain, twin)]
+        assert facts[0] == facts[1] == (facts[0][0], 10, True, 3)
+
+    def test_a_failed_fetch_is_finished_as_it_is(self, api: ServerHandle, build: Any) -> None:
+        """A page whose fetch failed keeps its error through ``finish``; nothing is processed."""
+        api.set_faults(FaultConfig(always_fail=("/posts?_page=1&",)))
+        ingestor = build("sync", api.url, cache=False, retry_options=RetryOptions(attempts=1))
+        with ingestor.source.session() as session:
+            fetched = ingestor.fetch_page(
+                Job(ingestor.source.unit("posts", 1)), Worker("w", session)
+            )
+        assert fetched.raw is None and fetched.page.error is not None
+        assert ingestor.finish(fetched) is fetched.page
+        assert fetched.page.error.startswith("ServerError") and fetched.page.batch.records == []
 
 
 class TestResponseCache:

@@ -12,7 +12,7 @@ run, so nothing a user stored is touched. A full run of every scenario writes
 runs write ``benchmarks/reliability/local-<timestamp>/``, which git ignores. Workbench's
 log lines go to ``run.log`` in that folder. Exit status: 0 when every row passed, 1 when
 any row lost or duplicated a record or ended with another status than expected, 2 on a
-bad flag.
+bad flag, 130 after Ctrl-C or SIGTERM (the private Valkey and the row's command stopped).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.bench.results import run_folder_name
+from workbench.commands.signals import sigterm_unwinds
 from workbench.reliability.scenarios import FULL, GROUPS, QUICK, SCENARIOS, parse_scenarios
 from workbench.services.common import project_root
 
@@ -64,7 +65,11 @@ def _reliability(args: argparse.Namespace) -> int:
     folder = Path(args.out) if args.out else default_folder(local=not reference)
     folder.mkdir(parents=True, exist_ok=True)
     services = ensure_services()
-    with (folder / "run.log").open("a", encoding="utf-8") as log, ThrowawayValkey() as valkey:
+    with (
+        sigterm_unwinds(),  # a SIGTERM stops the throwaway Valkey and the row's command too
+        (folder / "run.log").open("a", encoding="utf-8") as log,
+        ThrowawayValkey() as valkey,
+    ):
         configure_logging("text", "WARNING", stream=log)
         workspace = Workspace(services.postgres_dsn, valkey.url)
         environment = collect_environment(services.postgres_dsn, valkey.url, dlt=None)

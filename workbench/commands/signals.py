@@ -9,6 +9,10 @@ written) instead of raising ``KeyboardInterrupt`` wherever the main thread happe
 for SIGTERM, ending the process with no cleanup at all. A second signal ends the process at
 once: child processes are killed first, so none is left behind. Exit statuses follow the
 shell's convention, 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.
+
+A command with nothing to stop gracefully but servers or children of its own to clean up
+(``workbench reliability``'s throwaway Valkey) uses ``sigterm_unwinds`` instead: SIGTERM
+then raises ``KeyboardInterrupt`` like Ctrl-C, so every ``with`` and ``finally`` runs.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Protocol
 
-__all__ = ["Caught", "Stoppable", "graceful_stop"]
+__all__ = ["Caught", "Stoppable", "graceful_stop", "sigterm_unwinds"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -69,3 +73,17 @@ def graceful_stop(target: Stoppable) -> Iterator[Caught]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Make SIGTERM raise ``KeyboardInterrupt`` for the block, as Ctrl-C does; restore after.
+
+    Python's default for SIGTERM ends the process on the spot: no ``finally`` runs, so a
+    server the command started (a throwaway Valkey) would outlive it.
+    """
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
