@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from workbench.ingestion import scheduling
-from workbench.ingestion.scheduling import abounded_map, bounded_map, iterate_in_thread
+from workbench.ingestion.scheduling import (
+    WAIT,
+    Wait,
+    abounded_map,
+    bounded_map,
+    iterate_in_thread,
+)
 
 
 class ScriptedExecutor(Executor):
@@ -227,6 +233,60 @@ class TestAsyncTwin:
         assert asyncio.run(first()) == 0
         # Item 0's lane had started item 3 before 0 was handed over: all three are cancelled.
         assert sorted(cancelled) == [1, 2, 3]
+
+
+class TestWait:
+    """``WAIT`` among the items: nothing new starts until a result has been handed over."""
+
+    @staticmethod
+    def items(events: list[str]) -> Iterator[int | Wait]:
+        """Yield 0 and 1, then WAIT until a result was handed over, then 2; note each drawn."""
+        for item in (0, 1):
+            events.append(f"drew {item}")
+            yield item
+        while not any(event.startswith("got") for event in events):
+            events.append("drew WAIT")
+            yield WAIT
+        events.append("drew 2")
+        yield 2
+
+    def test_bounded_map_hands_a_result_over_before_drawing_on(self) -> None:
+        """After a WAIT, the next item is drawn only once a result has reached the consumer."""
+        events: list[str] = []
+        with ThreadPoolExecutor(4) as pool:
+            for result in bounded_map(pool, lambda x: x, self.items(events), window=4):
+                events.append(f"got {result}")
+        assert events.index("drew WAIT") < events.index("got 0") < events.index("drew 2")
+        assert sorted(e for e in events if e.startswith("got")) == ["got 0", "got 1", "got 2"]
+
+    def test_abounded_map_hands_a_result_over_before_drawing_on(self) -> None:
+        """The async twin pauses at a WAIT until a call finished and its result was handed over."""
+        events: list[str] = []
+
+        async def echo(item: int, lane: int) -> int:
+            await asyncio.sleep(0.01)
+            return item
+
+        async def collect() -> None:
+            async for result in abounded_map(echo, self.items(events), [0, 1, 2, 3]):
+                events.append(f"got {result}")
+
+        asyncio.run(collect())
+        assert events.index("drew WAIT") < events.index("got 0") < events.index("drew 2")
+        assert sorted(e for e in events if e.startswith("got")) == ["got 0", "got 1", "got 2"]
+
+    def test_a_wait_with_nothing_in_flight_does_not_hang(self) -> None:
+        """A WAIT when no call is in flight is passed over, in both twins."""
+        with ThreadPoolExecutor(1) as pool:
+            assert list(bounded_map(pool, lambda x: x, [WAIT, 1, WAIT], window=2)) == [1]
+
+        async def echo(item: int, lane: int) -> int:
+            return item
+
+        async def collect() -> list[int]:
+            return [r async for r in abounded_map(echo, [WAIT, 1, WAIT], [0])]
+
+        assert asyncio.run(collect()) == [1]
 
 
 class TestIterateInThread:

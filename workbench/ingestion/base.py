@@ -9,12 +9,12 @@ Every mode runs the same pipeline; only the middle line runs differently:
                transaction -> mark its records seen and cache its responses
 
 The one runner (``workbench.ingestion.runner``) hands ``schedule`` the units as it plans
-them: the first pages of each resource, then, once page 1 tells how many there are, the rest. ``schedule`` is the
-only thing a mode decides: whether ``handle`` runs here, on threads or on processes, or
-its async halves as tasks on an event loop (``afetch_page`` in a lane, ``finish`` once the
-lane has moved on). Whatever a mode schedules, the ready pages come back
-to the calling thread and the one writer, so every mode deduplicates, batches and writes in
-exactly the same way.
+them: the first pages of each resource, then, once page 1 tells how many there are, the
+rest. ``schedule`` is the only thing a mode decides: whether ``handle`` runs here, on
+threads or on processes, or its async halves as tasks on an event loop (``afetch_page`` in a
+lane, ``finish`` once the lane has moved on). Whatever a mode schedules, the ready pages come
+back to the calling thread and the one writer, so every mode deduplicates, batches and
+writes in exactly the same way.
 """
 
 from __future__ import annotations

@@ -15,8 +15,10 @@ window of them in flight bounds memory while keeping every worker busy.
   its items to the calling thread, which keeps writing while the loop keeps fetching.
 
 Items may include ``WAIT``: the iterator's next items depend on results not seen yet (a
-run's follow-up pages on page 1's count). Both maps then start nothing new until a call in
-flight finishes and its result is handed over, and draw again after it.
+run's follow-up pages on page 1's count), and it says ``WAIT`` until it has seen them. Both
+maps then start nothing new until a call in flight finishes and its result is handed over,
+and draw again after it; the async twin also looks again every ``WAIT_POLL_S``, since its
+consumer learns from the results in another thread.
 """
 
 from __future__ import annotations
