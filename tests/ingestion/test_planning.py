@@ -229,3 +229,94 @@ class TestBeyond:
         beyond = frontier.beyond()
         assert [unit.page for unit in beyond] == list(range(3, 3 + Frontier.CHUNK))
         assert [job.unit.page for job in frontier.within(Job(u) for u in beyond)][:2] == [3, 4]
+
+
+class TestBeyondRules:
+    """When ``beyond`` reads past a resource's last page, and how far."""
+
+    def test_a_chunk_past_a_full_last_page_that_says_more(self, frontier: Frontier) -> None:
+        """A full last page with ``more`` gives the next CHUNK pages, once per round."""
+        frontier.see(Outcome("posts", 4, more=True))
+        assert [unit.page for unit in frontier.beyond()] == list(range(5, 5 + Frontier.CHUNK))
+        assert frontier.beyond() == []  # the next round's pages decide again
+
+    @pytest.mark.parametrize(
+        "last",
+        [
+            Outcome("posts", 4, more=False),
+            Outcome("posts", 4, more=True, error="SourceError: 500"),
+            Outcome("posts", 4, fetched=3, more=True),
+        ],
+        ids=["no-more", "failed", "short"],
+    )
+    def test_nothing_past_a_last_page_that_ends_it(self, frontier: Frontier, last: Outcome) -> None:
+        """No ``more``, a failure or a short page: nothing is read past it."""
+        frontier.see(last)
+        assert frontier.beyond() == []
+
+    def test_the_furthest_page_decides(self, frontier: Frontier) -> None:
+        """An earlier page saying more does not count once a later page said no more."""
+        frontier.see(Outcome("posts", 6, more=False))
+        frontier.see(Outcome("posts", 5, more=True))
+        assert frontier.beyond() == []
+
+    def test_max_pages_caps_the_chunk(self) -> None:
+        """Never past ``max_pages``: the chunk shrinks to what is left, then to nothing."""
+        frontier = Frontier(HttpApiSource("http://127.0.0.1:9", page_size=SIZE), max_pages=6)
+        frontier.see(Outcome("posts", 4, more=True))
+        assert [unit.page for unit in frontier.beyond()] == [5, 6]
+        frontier.see(Outcome("posts", 6, more=True))
+        assert frontier.beyond() == []
+
+
+class TestFollowUps:
+    """``follow_ups``: everything page 1 announced, planned at once (a queue's ``enqueue``)."""
+
+    def test_the_pages_after_those_read(self, frontier: Frontier) -> None:
+        """From the pages read, each resource's follow-ups start after its furthest one."""
+        first = [
+            Outcome("posts", 1, total_pages=5),
+            Outcome("posts", 2),
+            Outcome("users", 1, total_pages=2),
+        ]
+        for page in first:
+            frontier.see(page)
+        planned = [(unit.resource, unit.page) for unit in frontier.follow_ups(first)]
+        assert planned == [("posts", 3), ("posts", 4), ("posts", 5), ("users", 2)]
+
+    def test_none_past_a_short_page(self, frontier: Frontier) -> None:
+        """A short page already read ends its resource's follow-ups, whatever page 1 said."""
+        first = [Outcome("posts", 1, total_pages=9), Outcome("posts", 3, fetched=2)]
+        for page in first:
+            frontier.see(page)
+        assert [unit.page for unit in frontier.follow_ups(first)] == []
+
+    def test_only_page_1_announces(self, frontier: Frontier) -> None:
+        """Without page 1 among the pages read, nothing is announced; max_pages caps the rest."""
+        assert list(frontier.follow_ups([Outcome("posts", 2, total_pages=9)])) == []
+        capped = Frontier(frontier.source, max_pages=3)
+        first = [Outcome("posts", 1, total_pages=9)]
+        capped.see(first[0])
+        assert [unit.page for unit in capped.follow_ups(first)] == [2, 3]
+
+
+class TestSee:
+    """``see``: what a page teaches about its resource's end."""
+
+    def test_the_earliest_short_page_is_the_end(self, frontier: Frontier) -> None:
+        """Two short pages: the end is the earlier one, in whatever order they came."""
+        frontier.see(Outcome("posts", 5, fetched=0))
+        frontier.see(Outcome("posts", 3, fetched=4))
+        assert not frontier.past_end(WorkUnit("posts", 3, ""))
+        assert frontier.past_end(WorkUnit("posts", 4, ""))
+        assert not frontier.past_end(WorkUnit("users", 4, ""))
+
+    def test_a_failed_page_is_no_end(self, frontier: Frontier) -> None:
+        """A page that failed held no records, but says nothing about where the data ends."""
+        frontier.see(Outcome("posts", 3, fetched=0, error="SourceError: 500"))
+        assert not frontier.past_end(WorkUnit("posts", 9, ""))
+
+    def test_a_full_page_is_no_end(self, frontier: Frontier) -> None:
+        """A page holding exactly a page's worth of records does not end its resource."""
+        frontier.see(Outcome("posts", 3, fetched=SIZE))
+        assert not frontier.past_end(WorkUnit("posts", 9, ""))
