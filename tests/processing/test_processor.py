@@ -334,8 +334,8 @@ class TestConstruction:
             Processor("")
 
     def test_non_callable_step_is_refused(self) -> None:
-        """A step that cannot be called is a configuration error."""
-        with pytest.raises(ConfigError):
+        """A step that cannot be called is a configuration error that shows the step."""
+        with pytest.raises(ConfigError, match=r"^processing step 'not a step' is not callable$"):
             Processor("posts", steps=["not a step"])  # type: ignore[list-item]
 
     def test_negative_cpu_cost_is_refused(self) -> None:
@@ -348,6 +348,16 @@ class TestConstruction:
         processor = Processor("posts")
         assert processor.cpu_cost == 0
         assert repr(processor).endswith("cpu_cost=0)")
+
+    @pytest.mark.parametrize(("cpu_cost", "seeds"), [(0, []), (5, [7])])
+    def test_cpu_is_burnt_once_per_record_only_when_asked(
+        self, monkeypatch: pytest.MonkeyPatch, cpu_cost: int, seeds: list[int]
+    ) -> None:
+        """A CPU cost burns once per accepted record, seeded by its id; no cost burns nothing."""
+        burnt: list[int] = []
+        monkeypatch.setattr(BurnCpu, "work", lambda self, seed: burnt.append(seed) or 0)
+        _accept(Processor("posts", cpu_cost=cpu_cost), _post())
+        assert burnt == seeds
 
     def test_cpu_cost_does_not_change_results(self, jsonplaceholder: Data) -> None:
         """Burning CPU gives exactly the results of not burning it."""

@@ -4,6 +4,7 @@ import pickle
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 from workbench.errors import ConfigError, ValidationError
 from workbench.processing.schemas import schema_for
 from workbench.processing.steps import (
+    MAX_DEPTH,
+    MAX_TEXT,
     BurnCpu,
     CleanStrings,
     NormaliseEmail,
@@ -98,6 +101,26 @@ class TestCleanText:
         assert clean_text(cleaned) == cleaned
 
 
+def _nest(levels: int, wrap: Callable[[Any, int], Any], leaf: Any) -> Any:
+    """Wrap ``leaf`` in ``levels`` containers, ``wrap(value, level)`` adding one."""
+    for level in range(levels):
+        leaf = wrap(leaf, level)
+    return leaf
+
+
+#: One level of nesting of each kind, and the plain JSON each one cleans into.
+NESTINGS: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any, int], Any]]] = {
+    "objects": (lambda v, _: {"k": v}, lambda v, _: {"k": v}),
+    "mappings": (lambda v, _: MappingProxyType({"k": v}), lambda v, _: {"k": v}),
+    "arrays": (lambda v, _: [v], lambda v, _: [v]),
+    "tuples": (lambda v, _: (v,), lambda v, _: [v]),
+    "objects and arrays": (
+        lambda v, level: {"k": v} if level % 2 else [v],
+        lambda v, level: {"k": v} if level % 2 else [v],
+    ),
+}
+
+
 class TestCleanValue:
     """Cleaning whole records: nesting, keys, mappings and scalars."""
 
@@ -121,6 +144,33 @@ class TestCleanValue:
         cleaned = clean_value(MappingProxyType({"k": " v "}))
         assert type(cleaned) is dict
         assert cleaned == {"k": "v"}
+
+    @pytest.mark.parametrize("kind", sorted(NESTINGS))
+    def test_nesting_is_bounded_at_max_depth(self, kind: str) -> None:
+        """Every container counts one level: MAX_DEPTH levels are cleaned, one more is refused."""
+        wrap, plain = NESTINGS[kind]
+        cleaned = clean_value(_nest(MAX_DEPTH, wrap, " x "))
+        assert cleaned == _nest(MAX_DEPTH, plain, "x")
+        with pytest.raises(ValidationError, match=rf"^nested deeper than {MAX_DEPTH} levels$"):
+            clean_value(_nest(MAX_DEPTH + 1, wrap, "x"))
+
+    def test_a_field_longer_than_max_text_is_refused_by_name(self) -> None:
+        """A text field over MAX_TEXT characters is a schema break naming the field."""
+        text = "a" * (MAX_TEXT + 1)
+        message = rf"^field 'body' is {MAX_TEXT + 1:,} characters long: at most {MAX_TEXT:,}$"
+        with pytest.raises(ValidationError, match=message):
+            clean_value({"id": 1, "body": text})
+        with pytest.raises(ValidationError, match=r"^a text value is "):
+            clean_value({"tags": [text]})
+
+    def test_a_text_of_exactly_max_text_is_kept(self) -> None:
+        """A text of exactly MAX_TEXT characters is allowed, in a field or in an array."""
+        text = "a" * MAX_TEXT
+        assert clean_value({"body": text, "tags": [text]}) == {"body": text, "tags": [text]}
+
+    def test_keys_that_are_not_text_are_kept(self) -> None:
+        """A dict from Python code with non-text keys keeps them; only the values are cleaned."""
+        assert clean_value({1: " a ", None: "b"}) == {1: "a", None: "b"}
 
     def test_scalars_pass_through(self) -> None:
         """Numbers, bools and null are returned as they are."""
