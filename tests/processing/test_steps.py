@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import unicodedata
@@ -84,6 +85,23 @@ class TestCleanText:
         for post in jsonplaceholder["posts"]:
             assert clean_text(post["body"]) == post["body"]
             assert clean_text(post["title"]) == post["title"]
+
+    @pytest.mark.parametrize(
+        ("text", "cleaned"),
+        [
+            *[(f"ab{ws}cd", "ab cd") for ws in ("  ", "\t", "\x0b", "\x0c")],
+            *[(f"ab{ws}cd", "ab cd") for ws in ("\x1c", "\x1d", "\x1e", "\x1f")],
+            ("ab \ncd", "ab\ncd"),
+            ("ab\n cd", "ab\ncd"),
+            ("ab\rcd", "ab\ncd"),
+            ("ab\x00cd", "abcd"),
+            ("XY \nYX", "XY\nYX"),
+            *[(" abc", "abc"), ("\nabc", "abc"), ("abc ", "abc"), ("abc\n", "abc"), ("", "")],
+        ],
+    )
+    def test_each_ascii_flaw_is_cleaned(self, text: str, cleaned: str) -> None:
+        """Each thing that makes ASCII text unclean, alone in otherwise clean text, is cleaned."""
+        assert clean_text(text) == cleaned
 
     @given(st.text(alphabet=st.sampled_from(" \n\t\r\x00\x0b\x0c\x1c\x1f\xa0ab")) | st.text())
     def test_shortcut_for_clean_text_changes_nothing(self, text: str) -> None:
@@ -172,6 +190,16 @@ class TestCleanValue:
         """A dict from Python code with non-text keys keeps them; only the values are cleaned."""
         assert clean_value({1: " a ", None: "b"}) == {1: "a", None: "b"}
 
+    def test_a_str_subclass_is_cleaned_into_plain_text(self) -> None:
+        """A value of a str subclass is cleaned like any text and comes back a plain str."""
+
+        class Label(str):
+            """A str subclass, as a caller's enum-like type would be."""
+
+        cleaned = clean_value({"tags": [Label("  a \t b ")]})
+        assert cleaned == {"tags": ["a b"]}
+        assert type(cleaned["tags"][0]) is str
+
     def test_scalars_pass_through(self) -> None:
         """Numbers, bools and null are returned as they are."""
         for value in (0, -3, 1.5, True, False, None):
@@ -247,6 +275,13 @@ class TestEnrichmentSteps:
         """An address without a local part, an @ and a domain gets a null domain."""
         assert NormaliseEmail()({"email": email})["email_domain"] is None
 
+    def test_the_domain_follows_the_last_at(self) -> None:
+        """With several @ signs, the domain is what follows the last one."""
+        assert NormaliseEmail()({"email": "A@b@Ex.COM"}) == {
+            "email": "a@b@ex.com",
+            "email_domain": "ex.com",
+        }
+
     def test_email_step_ignores_records_without_email(self) -> None:
         """A record without an email is returned as it was."""
         assert NormaliseEmail()({"id": 1}) == {"id": 1}
@@ -276,8 +311,9 @@ class TestBurnCpu:
 
     @pytest.mark.parametrize("iterations", [-1, 1.5, "10"])
     def test_bad_iterations_are_a_config_error(self, iterations: Any) -> None:
-        """Negative or non-int iterations are refused as a bad setting."""
-        with pytest.raises(ConfigError):
+        """Negative or non-int iterations are refused as a bad setting that shows the value."""
+        message = rf"^BurnCpu iterations must be an int >= 0, got {re.escape(repr(iterations))}$"
+        with pytest.raises(ConfigError, match=message):
             BurnCpu(iterations)
 
 
