@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import multiprocessing
 import pickle
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from workbench.processing import (
     ProcessedRecord,
     Processor,
     Reject,
+    Unparsed,
     WordCounts,
     clean_value,
     content_checksum,
@@ -72,6 +76,22 @@ def to_list(data: dict[str, Any]) -> Any:
     return list(data)
 
 
+class Hostile(Mapping[str, Any]):
+    """A mapping whose every read fails, as a broken custom record type would."""
+
+    def __getitem__(self, key: str) -> Any:
+        """Fail to read a value."""
+        raise RuntimeError("unreadable")
+
+    def __iter__(self) -> Iterator[str]:
+        """Fail to list the keys."""
+        raise RuntimeError("unreadable")
+
+    def __len__(self) -> int:
+        """Claim one key."""
+        return 1
+
+
 class TestFixtureRecords:
     """The real JSONPlaceholder records all pass, keeping their fields."""
 
@@ -121,6 +141,12 @@ class TestCleaning:
         assert data["body"] == "line one\nline two"
         assert data["meta"] == {"key": {"inner": "v"}}
 
+    def test_a_mapping_that_is_not_a_dict_is_processed_too(self) -> None:
+        """Any Mapping is a record, not only a dict: a read-only view is cleaned into a dict."""
+        record = _accept(Processor("posts", steps=()), MappingProxyType(_post()))
+        assert record.data == _post()
+        assert type(record.data) is dict
+
     def test_unknown_resource_needs_only_an_id(self) -> None:
         """A new source's records pass with just a positive id and keep everything else."""
         record = _accept(Processor("widgets"), {"id": 5, "colour": " red "})
@@ -133,15 +159,42 @@ class TestRejects:
     """Every kind of failure becomes a reject with a reason; nothing raises."""
 
     @pytest.mark.parametrize(
-        ("raw", "kind"),
-        [([1, 2], "array (list)"), ("text", "string"), (None, "null"), (3, "number")],
+        ("raw", "kind", "text"),
+        [
+            ([1, 2], "array (list)", "[1, 2]"),
+            ("text", "string", '"text"'),
+            (None, "null", "null"),
+            (3, "number", "3"),
+            (True, "boolean", "true"),
+            ({1}, "set", '"{1}"'),
+        ],
     )
-    def test_non_object_input_is_rejected(self, raw: object, kind: str) -> None:
-        """Anything but a JSON object is a reject without an external id."""
+    def test_non_object_input_is_rejected(self, raw: object, kind: str, text: str) -> None:
+        """Anything but a JSON object is a reject that keeps its text, without an external id."""
         reject = _reject("posts", raw)
         assert reject.reason == f"not a JSON object: {kind}"
         assert reject.external_id is None
+        assert reject.raw == text
         assert reject.resource == "posts"
+
+    def test_text_json_cannot_write_is_shown_as_python_would(self) -> None:
+        """A record JSON cannot encode (a list holding itself) keeps its ASCII repr as its text."""
+        loop: list[object] = []
+        loop.append(loop)
+        assert _reject("posts", loop).raw == "[[...]]"
+
+    @pytest.mark.parametrize("length", [RAW_TEXT_LIMIT, RAW_TEXT_LIMIT + 1])
+    def test_unparsed_items_are_rejected_with_their_text_and_reason(self, length: int) -> None:
+        """An item its source could not parse is a reject with its text (cut past the limit)."""
+        text = "x" * length
+        kept = text if length <= RAW_TEXT_LIMIT else text[: RAW_TEXT_LIMIT - 1] + "…"
+        result = Processor("posts").process(Unparsed(text, "invalid JSON"))
+        assert result == Reject("posts", None, kept, "invalid JSON")
+
+    @pytest.mark.parametrize(("raw_id", "external_id"), [(7.0, "7"), ("p-12", "p-12")])
+    def test_a_whole_float_or_text_id_is_reported(self, raw_id: object, external_id: str) -> None:
+        """A reject reports an id of 7.0 as "7" and a text id as itself."""
+        assert _reject("posts", _post(id=raw_id, userId="x")).external_id == external_id
 
     @pytest.mark.parametrize(
         ("raw", "reason"),
@@ -208,8 +261,27 @@ class TestRejects:
 
     def test_step_returning_a_non_dict_is_a_reject(self) -> None:
         """A step that returns something other than a dict is named in the reject."""
-        reason = _reject_with(Processor("posts", steps=[to_list])).reason
-        assert reason == "step 'to_list' returned list, not dict"
+        reject = _reject_with(Processor("posts", steps=[to_list]))
+        assert reject.reason == "step 'to_list' returned list, not dict"
+        assert (reject.external_id, reject.raw) == ("7", json.dumps(_post()))
+
+    def test_an_unreadable_mapping_is_rejected_naming_the_cleaning_step(self) -> None:
+        """A Mapping that raises when read is a reject naming the cleaning step, not a crash."""
+        reject = _reject("posts", Hostile())
+        assert reject.reason == "step 'CleanStrings' failed: RuntimeError: unreadable"
+        assert reject.external_id is None
+
+    def test_an_unexpected_error_while_checksumming_names_the_stage(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An error other than a schema break while checksumming is a reject naming 'checksum'."""
+
+        def broken(data: Any) -> str:
+            raise RuntimeError("no digest")
+
+        monkeypatch.setattr("workbench.processing.processor.content_checksum", broken)
+        reject = _reject("posts", _post())
+        assert reject.reason == "step 'checksum' failed: RuntimeError: no digest"
 
 
 class TestChecksum:
@@ -257,19 +329,35 @@ class TestConstruction:
     """Bad settings are refused up front; good ones shape the pipeline."""
 
     def test_empty_resource_is_refused(self) -> None:
-        """A processor needs a resource name."""
-        with pytest.raises(ConfigError):
+        """A processor needs a resource name, and the error shows what it got."""
+        with pytest.raises(ConfigError, match=r"^resource must be a non-empty string, got ''$"):
             Processor("")
 
     def test_non_callable_step_is_refused(self) -> None:
-        """A step that cannot be called is a configuration error."""
-        with pytest.raises(ConfigError):
+        """A step that cannot be called is a configuration error that shows the step."""
+        with pytest.raises(ConfigError, match=r"^processing step 'not a step' is not callable$"):
             Processor("posts", steps=["not a step"])  # type: ignore[list-item]
 
     def test_negative_cpu_cost_is_refused(self) -> None:
         """A negative CPU cost is a configuration error."""
         with pytest.raises(ConfigError):
             Processor("posts", cpu_cost=-1)
+
+    def test_no_cpu_is_burnt_by_default(self) -> None:
+        """A processor built without a CPU cost has a cost of zero."""
+        processor = Processor("posts")
+        assert processor.cpu_cost == 0
+        assert repr(processor).endswith("cpu_cost=0)")
+
+    @pytest.mark.parametrize(("cpu_cost", "seeds"), [(0, []), (5, [7])])
+    def test_cpu_is_burnt_once_per_record_only_when_asked(
+        self, monkeypatch: pytest.MonkeyPatch, cpu_cost: int, seeds: list[int]
+    ) -> None:
+        """A CPU cost burns once per accepted record, seeded by its id; no cost burns nothing."""
+        burnt: list[int] = []
+        monkeypatch.setattr(BurnCpu, "work", lambda self, seed: burnt.append(seed) or 0)
+        _accept(Processor("posts", cpu_cost=cpu_cost), _post())
+        assert burnt == seeds
 
     def test_cpu_cost_does_not_change_results(self, jsonplaceholder: Data) -> None:
         """Burning CPU gives exactly the results of not burning it."""
@@ -293,6 +381,11 @@ class TestPickling:
         assert copy == processor
         raw = {"postId": 1, "id": 2, "name": "a b", "email": "x@y.z", "body": "b"}
         assert copy.process(raw) == processor.process(raw)
+
+    def test_hash_follows_the_constructor_arguments(self) -> None:
+        """Equal processors hash alike; processors of different resources hash apart."""
+        assert hash(Processor("posts")) == hash(Processor("posts"))
+        assert hash(Processor("posts")) != hash(Processor("comments"))
 
     def test_results_round_trip(self) -> None:
         """Records, rejects and batches survive pickling unchanged."""

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 from workbench.errors import ConfigError, ValidationError
 from workbench.processing.schemas import schema_for
 from workbench.processing.steps import (
+    MAX_DEPTH,
+    MAX_TEXT,
     BurnCpu,
     CleanStrings,
     NormaliseEmail,
@@ -82,6 +86,23 @@ class TestCleanText:
             assert clean_text(post["body"]) == post["body"]
             assert clean_text(post["title"]) == post["title"]
 
+    @pytest.mark.parametrize(
+        ("text", "cleaned"),
+        [
+            *[(f"ab{ws}cd", "ab cd") for ws in ("  ", "\t", "\x0b", "\x0c")],
+            *[(f"ab{ws}cd", "ab cd") for ws in ("\x1c", "\x1d", "\x1e", "\x1f")],
+            ("ab \ncd", "ab\ncd"),
+            ("ab\n cd", "ab\ncd"),
+            ("ab\rcd", "ab\ncd"),
+            ("ab\x00cd", "abcd"),
+            ("XY \nYX", "XY\nYX"),
+            *[(" abc", "abc"), ("\nabc", "abc"), ("abc ", "abc"), ("abc\n", "abc"), ("", "")],
+        ],
+    )
+    def test_each_ascii_flaw_is_cleaned(self, text: str, cleaned: str) -> None:
+        """Each thing that makes ASCII text unclean, alone in otherwise clean text, is cleaned."""
+        assert clean_text(text) == cleaned
+
     @given(st.text(alphabet=st.sampled_from(" \n\t\r\x00\x0b\x0c\x1c\x1f\xa0ab")) | st.text())
     def test_shortcut_for_clean_text_changes_nothing(self, text: str) -> None:
         """Whatever the whitespace, the result is the one of splitting and joining every line."""
@@ -96,6 +117,26 @@ class TestCleanText:
         assert unicodedata.is_normalized("NFC", cleaned)
         assert cleaned == cleaned.strip()
         assert clean_text(cleaned) == cleaned
+
+
+def _nest(levels: int, wrap: Callable[[Any, int], Any], leaf: Any) -> Any:
+    """Wrap ``leaf`` in ``levels`` containers, ``wrap(value, level)`` adding one."""
+    for level in range(levels):
+        leaf = wrap(leaf, level)
+    return leaf
+
+
+#: One level of nesting of each kind, and the plain JSON each one cleans into.
+NESTINGS: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any, int], Any]]] = {
+    "objects": (lambda v, _: {"k": v}, lambda v, _: {"k": v}),
+    "mappings": (lambda v, _: MappingProxyType({"k": v}), lambda v, _: {"k": v}),
+    "arrays": (lambda v, _: [v], lambda v, _: [v]),
+    "tuples": (lambda v, _: (v,), lambda v, _: [v]),
+    "objects and arrays": (
+        lambda v, level: {"k": v} if level % 2 else [v],
+        lambda v, level: {"k": v} if level % 2 else [v],
+    ),
+}
 
 
 class TestCleanValue:
@@ -121,6 +162,43 @@ class TestCleanValue:
         cleaned = clean_value(MappingProxyType({"k": " v "}))
         assert type(cleaned) is dict
         assert cleaned == {"k": "v"}
+
+    @pytest.mark.parametrize("kind", sorted(NESTINGS))
+    def test_nesting_is_bounded_at_max_depth(self, kind: str) -> None:
+        """Every container counts one level: MAX_DEPTH levels are cleaned, one more is refused."""
+        wrap, plain = NESTINGS[kind]
+        cleaned = clean_value(_nest(MAX_DEPTH, wrap, " x "))
+        assert cleaned == _nest(MAX_DEPTH, plain, "x")
+        with pytest.raises(ValidationError, match=rf"^nested deeper than {MAX_DEPTH} levels$"):
+            clean_value(_nest(MAX_DEPTH + 1, wrap, "x"))
+
+    def test_a_field_longer_than_max_text_is_refused_by_name(self) -> None:
+        """A text field over MAX_TEXT characters is a schema break naming the field."""
+        text = "a" * (MAX_TEXT + 1)
+        message = rf"^field 'body' is {MAX_TEXT + 1:,} characters long: at most {MAX_TEXT:,}$"
+        with pytest.raises(ValidationError, match=message):
+            clean_value({"id": 1, "body": text})
+        with pytest.raises(ValidationError, match=r"^a text value is "):
+            clean_value({"tags": [text]})
+
+    def test_a_text_of_exactly_max_text_is_kept(self) -> None:
+        """A text of exactly MAX_TEXT characters is allowed, in a field or in an array."""
+        text = "a" * MAX_TEXT
+        assert clean_value({"body": text, "tags": [text]}) == {"body": text, "tags": [text]}
+
+    def test_keys_that_are_not_text_are_kept(self) -> None:
+        """A dict from Python code with non-text keys keeps them; only the values are cleaned."""
+        assert clean_value({1: " a ", None: "b"}) == {1: "a", None: "b"}
+
+    def test_a_str_subclass_is_cleaned_into_plain_text(self) -> None:
+        """A value of a str subclass is cleaned like any text and comes back a plain str."""
+
+        class Label(str):
+            """A str subclass, as a caller's enum-like type would be."""
+
+        cleaned = clean_value({"tags": [Label("  a \t b ")]})
+        assert cleaned == {"tags": ["a b"]}
+        assert type(cleaned["tags"][0]) is str
 
     def test_scalars_pass_through(self) -> None:
         """Numbers, bools and null are returned as they are."""
@@ -197,6 +275,13 @@ class TestEnrichmentSteps:
         """An address without a local part, an @ and a domain gets a null domain."""
         assert NormaliseEmail()({"email": email})["email_domain"] is None
 
+    def test_the_domain_follows_the_last_at(self) -> None:
+        """With several @ signs, the domain is what follows the last one."""
+        assert NormaliseEmail()({"email": "A@b@Ex.COM"}) == {
+            "email": "a@b@ex.com",
+            "email_domain": "ex.com",
+        }
+
     def test_email_step_ignores_records_without_email(self) -> None:
         """A record without an email is returned as it was."""
         assert NormaliseEmail()({"id": 1}) == {"id": 1}
@@ -226,8 +311,9 @@ class TestBurnCpu:
 
     @pytest.mark.parametrize("iterations", [-1, 1.5, "10"])
     def test_bad_iterations_are_a_config_error(self, iterations: Any) -> None:
-        """Negative or non-int iterations are refused as a bad setting."""
-        with pytest.raises(ConfigError):
+        """Negative or non-int iterations are refused as a bad setting that shows the value."""
+        message = rf"^BurnCpu iterations must be an int >= 0, got {re.escape(repr(iterations))}$"
+        with pytest.raises(ConfigError, match=message):
             BurnCpu(iterations)
 
 
