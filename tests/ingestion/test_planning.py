@@ -254,6 +254,14 @@ class TestBeyondRules:
         frontier.see(last)
         assert frontier.beyond() == []
 
+    def test_every_resource_that_says_more_gets_its_chunk(self, frontier: Frontier) -> None:
+        """Two resources whose last pages say more: both are read past, in one round."""
+        frontier.see(Outcome("posts", 2, more=True))
+        frontier.see(Outcome("users", 1, more=True))
+        found = [(unit.resource, unit.page) for unit in frontier.beyond()]
+        assert found[0] == ("posts", 3) and found[Frontier.CHUNK] == ("users", 2)
+        assert len(found) == 2 * Frontier.CHUNK
+
     def test_the_furthest_page_decides(self, frontier: Frontier) -> None:
         """An earlier page saying more does not count once a later page said no more."""
         frontier.see(Outcome("posts", 6, more=False))
@@ -283,6 +291,13 @@ class TestFollowUps:
             frontier.see(page)
         planned = [(unit.resource, unit.page) for unit in frontier.follow_ups(first)]
         assert planned == [("posts", 3), ("posts", 4), ("posts", 5), ("users", 2)]
+
+    def test_the_furthest_page_read_counts_in_any_order(self, frontier: Frontier) -> None:
+        """Pages read out of order: the follow-ups still start after the furthest one."""
+        first = [Outcome("posts", 3), Outcome("posts", 1, total_pages=5)]
+        for page in first:
+            frontier.see(page)
+        assert [unit.page for unit in frontier.follow_ups(first)] == [4, 5]
 
     def test_none_past_a_short_page(self, frontier: Frontier) -> None:
         """A short page already read ends its resource's follow-ups, whatever page 1 said."""
