@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing.forkserver
 import os
+import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,6 +47,22 @@ settings.register_profile(
 )
 if os.environ.get("MUTANT_UNDER_TEST"):
     settings.load_profile("mutmut")
+
+
+def _forget_the_parents_forkserver() -> None:
+    """In a forked child, let multiprocessing start a fork server of its own when needed."""
+    server = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
+    server._forkserver_address = server._forkserver_alive_fd = None
+    server._forkserver_pid = server._inherited_fds = None
+    server._lock = threading.Lock()
+
+
+# mutmut forks a child per mutant from a process whose clean run already started
+# multiprocessing's fork server. The child inherits that server's pid, which is not its own
+# child, so its first process pool failed (ChildProcessError from waitpid) and every mutant
+# whose tests reached a multiprocess mode was "killed" after ~50 s, whatever it changed.
+if "mutmut" in sys.modules:
+    os.register_at_fork(after_in_child=_forget_the_parents_forkserver)
 
 
 @dataclass(frozen=True)

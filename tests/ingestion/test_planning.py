@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from workbench.ingestion.pages import Job
-from workbench.ingestion.planning import LOOKUP_CHUNK, Frontier, with_cached
+from workbench.ingestion.planning import LOOKUP_CHUNK, Frontier, first_units, with_cached
 from workbench.ingestion.scheduling import WAIT, Wait
 from workbench.sources.http_api import HttpApiSource
 from workbench.sources.source import WorkUnit
@@ -326,6 +326,13 @@ class TestSee:
         assert frontier.past_end(WorkUnit("posts", 4, ""))
         assert not frontier.past_end(WorkUnit("users", 4, ""))
 
+    def test_a_later_short_page_does_not_move_the_end(self, frontier: Frontier) -> None:
+        """A short page past the end already known leaves that end where it was."""
+        frontier.see(Outcome("posts", 3, fetched=4))
+        frontier.see(Outcome("posts", 5, fetched=0))
+        assert not frontier.past_end(WorkUnit("posts", 3, ""))
+        assert frontier.past_end(WorkUnit("posts", 4, ""))
+
     def test_a_failed_page_is_no_end(self, frontier: Frontier) -> None:
         """A page that failed held no records, but says nothing about where the data ends."""
         frontier.see(Outcome("posts", 3, fetched=0, error="SourceError: 500"))
@@ -335,3 +342,23 @@ class TestSee:
         """A page holding exactly a page's worth of records does not end its resource."""
         frontier.see(Outcome("posts", 3, fetched=SIZE))
         assert not frontier.past_end(WorkUnit("posts", 9, ""))
+
+
+class TestFirstUnits:
+    """``first_units``: every resource's first pages, the read-ahead capped by ``max_pages``."""
+
+    def test_page_1_of_each_resource_by_default(self, frontier: Frontier) -> None:
+        """Without a read-ahead, each resource starts with its page 1 alone."""
+        units = first_units(frontier.source, ["posts", "users"])
+        assert [(unit.resource, unit.page) for unit in units] == [("posts", 1), ("users", 1)]
+
+    @pytest.mark.parametrize(
+        ("ahead", "max_pages", "pages"),
+        [(3, None, [1, 2, 3]), (5, 2, [1, 2]), (2, 5, [1, 2]), (4, 4, [1, 2, 3, 4])],
+    )
+    def test_max_pages_caps_the_read_ahead(
+        self, frontier: Frontier, ahead: int, max_pages: int | None, pages: list[int]
+    ) -> None:
+        """The first pages are ``ahead`` of them, never more than ``max_pages``."""
+        units = first_units(frontier.source, ["posts"], ahead, max_pages)
+        assert [unit.page for unit in units] == pages

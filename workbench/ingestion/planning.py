@@ -118,9 +118,7 @@ class Frontier:
         Until a resource's page 1 has answered, the stream yields ``WAIT``: the mode lets a
         page in flight finish and hands it over before it asks again.
         """
-        if self.max_pages is not None:
-            ahead = min(ahead, self.max_pages)
-        for unit in first_units(self.source, resources, ahead):
+        for unit in first_units(self.source, resources, ahead, self.max_pages):
             yield self._ask(unit, guess=unit.page > 1)
         for resource in resources:
             while resource in self._asked_first and resource not in self._firsts:
