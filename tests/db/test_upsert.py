@@ -130,3 +130,18 @@ class TestUpsertPages:
         conn.commit()
         assert counts == [(0, 0), (1, 0)]
         assert stored(conn) == {("posts", "1"): "b"}
+
+    def test_a_page_counts_every_key_it_changed(self, conn: connection) -> None:
+        """A page with several inserted and several updated keys counts each of them."""
+        pages(conn, [[rec("1", "a"), rec("2", "b")]])
+        counts = pages(conn, [[rec("1", "A"), rec("2", "B"), rec("3", "c"), rec("4", "d")]])
+        conn.commit()
+        assert counts == [(2, 2)]
+
+    def test_rows_carry_the_run_that_wrote_them(self, conn: connection) -> None:
+        """Every row a batch writes, new or updated, names the batch's run."""
+        pages(conn, [[rec("1", "a")]])
+        with conn.cursor() as cur:
+            upsert_pages(cur, [[rec("1", "A"), rec("2", "b")]], source=SOURCE, run_id="r2")
+            cur.execute("SELECT external_id, run_id FROM ingested_data ORDER BY external_id")
+            assert cur.fetchall() == [("1", "r2"), ("2", "r2")]

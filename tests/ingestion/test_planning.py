@@ -306,6 +306,18 @@ class TestFollowUps:
             frontier.see(page)
         assert [unit.page for unit in frontier.follow_ups(first)] == []
 
+    def test_a_resource_that_ended_leaves_the_next_its_follow_ups(self, frontier: Frontier) -> None:
+        """One resource's follow-ups stopping at its short page do not stop the next one's."""
+        first = [
+            Outcome("posts", 1, total_pages=5),
+            Outcome("posts", 3, fetched=2),
+            Outcome("users", 1, total_pages=3),
+        ]
+        for page in first:
+            frontier.see(page)
+        planned = [(unit.resource, unit.page) for unit in frontier.follow_ups(first)]
+        assert planned == [("users", 2), ("users", 3)]
+
     def test_only_page_1_announces(self, frontier: Frontier) -> None:
         """Without page 1 among the pages read, nothing is announced; max_pages caps the rest."""
         assert list(frontier.follow_ups([Outcome("posts", 2, total_pages=9)])) == []
