@@ -37,12 +37,14 @@ class TestFirstRun:
     def test_report_counts_every_page_and_record(
         self, mode: str, api: ServerHandle, build: Any, expected: Any
     ) -> None:
-        """The report counts every page once and every fetched record as inserted."""
-        report = build(mode, api.url).run()
+        """The report counts every page once and every fetched record, and names its run."""
+        ingestor = build(mode, api.url)
+        report = ingestor.run()
         counts = (report.pages, report.fetched, report.inserted, report.updated, report.unchanged)
         assert counts == (expected.pages, expected.records, expected.records, 0, 0)
         assert (report.rejected, report.retries, report.cache_hits) == (0, 0, 0)
-        assert report.mode == mode
+        assert (report.mode, report.source) == (mode, ingestor.source.name)
+        assert report.resources == ingestor.resources
         assert report.cache_available
 
     def test_nothing_is_kept_per_page(self, mode: str, api: ServerHandle, build: Any) -> None:

@@ -98,6 +98,7 @@ class TestLongOutage:
         landed: list[Any] = []
         report = ingestor.run(progress=stop_postgres_at_page_three)
         assert report.status == "failed"
+        assert report.completed is False  # a bool in the report's JSON too, never null
         assert report.stopped is not None and "Postgres unavailable" in report.stopped
         fresh.start()
         with PostgresStore(fresh.dsn) as store:
