@@ -11,6 +11,7 @@ import psycopg2
 
 from workbench.ingestion import MODES, UnitResult
 from workbench.local_api import ServerHandle
+from workbench.logging_setup import get_context
 
 
 class TestFirstRun:
@@ -46,6 +47,14 @@ class TestFirstRun:
         assert (report.mode, report.source) == (mode, ingestor.source.name)
         assert report.resources == ingestor.resources
         assert report.cache_available
+
+    def test_what_a_run_logs_names_the_run(self, mode: str, api: ServerHandle, build: Any) -> None:
+        """While pages land, the log context names the run, its mode and its source."""
+        ingestor = build(mode, api.url)
+        seen: list[dict[str, Any]] = []
+        ingestor.run(progress=lambda result: seen.append(get_context()))
+        expected = {"run_id": ingestor.run_id, "mode": mode, "source": ingestor.source.name}
+        assert seen and all(context.items() >= expected.items() for context in seen)
 
     def test_nothing_is_kept_per_page(self, mode: str, api: ServerHandle, build: Any) -> None:
         """The run's retry wrappers are one per function, never one per page (a page's leak)."""
