@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+import psycopg2
 import pytest
 
 from workbench.errors import StorageUnavailableError
@@ -108,3 +109,25 @@ class TestRunRecord:
         assert message.startswith("Postgres at 127.0.0.1:1/workbench is unreachable (tried 3")
         assert "s3cret-pw" not in message
         assert time.perf_counter() - started < 10
+
+
+class TestDatabaseReset:
+    """Postgres lost a source's rows between runs while Redis kept what it had seen."""
+
+    def test_the_next_run_writes_every_record_again(
+        self, api: ServerHandle, build: Any, expected: Any, postgres_dsn: str
+    ) -> None:
+        """Redis's dedup of rows Postgres no longer has is forgotten, so nothing is skipped.
+
+        Another source keeps its rows of the same resources: only this source's are judged.
+        """
+        first = build("sync", api.url).run()
+        assert first.inserted == expected.records
+        assert build("sync", api.url, name="other").run().inserted == expected.records
+        with psycopg2.connect(postgres_dsn) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM ingested_data WHERE source = %s", ("local",))
+        conn.close()
+        again = build("sync", api.url)
+        report = again.run()
+        assert (report.inserted, report.unchanged) == (expected.records, 0)
+        assert again.store.count("local") == expected.records
