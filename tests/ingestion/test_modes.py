@@ -233,6 +233,7 @@ class TestStoppedOrEmbedded:
         assert multiprocessing.active_children() == []
         [run] = ingestor.store.runs(1)
         assert run["status"] == "interrupted"
+        assert run["report"]["stopped"] == "KeyboardInterrupt"  # why it stopped, by name
         report = build(mode, api.url).run()
         assert report.ok
         assert stored(ingestor.store) == expected.checksums
