@@ -46,6 +46,7 @@ class TestFirstRun:
         assert (report.rejected, report.retries, report.cache_hits) == (0, 0, 0)
         assert (report.mode, report.source) == (mode, ingestor.source.name)
         assert report.resources == ingestor.resources
+        assert ingestor.pool is None  # the run's executor, shut down, is not kept past it
         assert report.cache_available
 
     def test_what_a_run_logs_names_the_run(self, mode: str, api: ServerHandle, build: Any) -> None:
