@@ -6,7 +6,6 @@ import threading
 import time
 from typing import Any
 
-import psycopg2
 import pytest
 
 from workbench.errors import StorageUnavailableError
@@ -115,18 +114,16 @@ class TestDatabaseReset:
     """Postgres lost a source's rows between runs while Redis kept what it had seen."""
 
     def test_the_next_run_writes_every_record_again(
-        self, api: ServerHandle, build: Any, expected: Any, postgres_dsn: str
+        self, api: ServerHandle, build: Any, expected: Any
     ) -> None:
         """Redis's dedup of rows Postgres no longer has is forgotten, so nothing is skipped.
 
         Another source keeps its rows of the same resources: only this source's are judged.
         """
-        first = build("sync", api.url).run()
-        assert first.inserted == expected.records
+        first = build("sync", api.url)
+        assert first.run().inserted == expected.records
         assert build("sync", api.url, name="other").run().inserted == expected.records
-        with psycopg2.connect(postgres_dsn) as conn, conn.cursor() as cur:
-            cur.execute("DELETE FROM ingested_data WHERE source = %s", ("local",))
-        conn.close()
+        first.store.delete_source("local")
         again = build("sync", api.url)
         report = again.run()
         assert (report.inserted, report.unchanged) == (expected.records, 0)
