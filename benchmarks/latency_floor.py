@@ -36,11 +36,18 @@ import asyncio, sys
 from aiohttp import web
 body = sys.stdin.buffer.read()
 async def page(request):
-    await asyncio.sleep(float(sys.argv[2]))
+    await asyncio.sleep(float(sys.argv[1]))
     return web.Response(body=body, content_type="application/json")
-app = web.Application()
-app.add_routes([web.get("/{tail:.*}", page)])
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+async def main():
+    app = web.Application()
+    app.add_routes([web.get("/{tail:.*}", page)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
 """
 
 
@@ -78,23 +85,21 @@ def main() -> None:
     """Measure the floor against the project's server, then against a bare one."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--port", type=int, default=18777, help="the bare server's port")
-    args = parser.parse_args()
-    reps, port = args.reps, args.port
+    reps = parser.parse_args().reps
     faults = FaultConfig(latency_ms=LATENCY_S * 1000)
     with serve_in_process(seed=0, scale=50, faults=faults) as api:
         for lanes in (1, 10, 25, LANES):
             show(f"workbench source server, {lanes} lanes", ratios(api.url, lanes, reps))
         with urllib.request.urlopen(f"{api.url}/posts?_page=3&_limit={PAGE_SIZE}") as answer:
             body = answer.read()
-    command = [sys.executable, "-c", BARE_SERVER, str(port), str(LATENCY_S)]
-    bare = subprocess.Popen(command, stdin=subprocess.PIPE)
+    command = [sys.executable, "-c", BARE_SERVER, str(LATENCY_S)]
+    bare = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False)
     try:
-        assert bare.stdin is not None
+        assert bare.stdin is not None and bare.stdout is not None
         bare.stdin.write(body)
         bare.stdin.close()
-        time.sleep(1.5)  # the bare server prints nothing: give it time to listen
-        show(f"bare aiohttp server, {LANES} lanes", ratios(f"http://127.0.0.1:{port}", LANES, reps))
+        url = bare.stdout.readline().decode().strip()  # printed once it listens, on a free port
+        show(f"bare aiohttp server, {LANES} lanes", ratios(url, LANES, reps))
     finally:
         bare.terminate()
         bare.wait()
