@@ -52,3 +52,46 @@ def test_the_last_traceback_names_what_the_script_raised() -> None:
     ]
     assert _raised(lines).startswith("concurrent.futures.process.BrokenProcessPool:")
     assert _raised(["only this"]) == "only this" and _raised([]) == ""
+
+
+WORKER_TRACEBACK = [
+    "Traceback (most recent call last):",
+    '  File "/usr/lib/python3.11/multiprocessing/spawn.py", line 140, in _check_not_importing_main',
+    "    raise RuntimeError('''",
+    "RuntimeError: ",
+    "        An attempt has been made to start a new process before the",
+    "        current process has finished its bootstrapping phase.",
+    "",
+    "        This probably means that you are not using fork to start your",
+]
+FIRST_SENTENCE = (
+    "RuntimeError: An attempt has been made to start a new process before the"
+    " current process has finished its bootstrapping phase."
+)
+
+
+class TestWorkerError:
+    """The worker's error is read from stderr, however the workers' lines interleave."""
+
+    def test_one_worker_alone(self) -> None:
+        """A single traceback gives the message's first sentence on one line."""
+        from workbench.start_methods import _worker_error
+
+        assert _worker_error("\n".join(WORKER_TRACEBACK)) == FIRST_SENTENCE
+
+    @pytest.mark.parametrize("lag", [0, 1, 2, 4])
+    def test_two_workers_printing_at_once(self, lag: int) -> None:
+        """Two copies interleaved line by line, one behind the other, still give one sentence."""
+        from workbench.start_methods import _worker_error
+
+        ahead, behind = WORKER_TRACEBACK, [""] * lag + WORKER_TRACEBACK
+        lines = [line for pair in zip(ahead + [""] * lag, behind, strict=True) for line in pair]
+        assert _worker_error("\n".join(lines)) == FIRST_SENTENCE
+
+    def test_no_runtime_error_means_none(self) -> None:
+        """A traceback without a RuntimeError, or clean output, names no worker error."""
+        from workbench.start_methods import _worker_error
+
+        assert _worker_error("squares: [0, 1, 4, 9, 16]") == ""
+        without = [line for line in WORKER_TRACEBACK if not line.startswith("RuntimeError")]
+        assert _worker_error("\n".join(without)) == ""

@@ -42,7 +42,9 @@ def main() -> None:
 #: ``ValueError: ...``, ``concurrent.futures.process.BrokenProcessPool: ...``
 EXCEPTION_LINE = re.compile(r"^(?:[a-z_]\w*\.)*[A-Z]\w*: ")
 #: The first sentence of a worker's ``RuntimeError`` (the bootstrapping phase).
-WORKER_ERROR = re.compile(r"RuntimeError: (An attempt has been made[^.]*\.)")
+WORKER_ERROR = re.compile(r"(An attempt has been made[^.]*\.)")
+#: That message's lines are indented 8 spaces; a traceback's are indented 2 (``File``) or 4 (code).
+MESSAGE_INDENT = " " * 8
 GUARDED = 'if __name__ == "__main__":\n    main()'
 UNGUARDED = "main()  # no guard: runs again in every worker that re-imports this file"
 
@@ -96,6 +98,19 @@ def _raised(lines: list[str]) -> str:
 
 
 def _worker_error(stderr: str) -> str:
-    """Return the ``RuntimeError`` a worker raised while booting, on one line, if any."""
-    found = WORKER_ERROR.search(" ".join(stderr.split()))  # its message spans several lines
+    """Return the ``RuntimeError`` a worker raised while booting, on one line, if any.
+
+    Its message spans several lines, and both workers print theirs at once, a line at a time
+    (stderr is line-buffered), so the two copies may interleave with each other and with a
+    traceback. The message is read from the lines indented as it is, each line taken once.
+    """
+    lines = stderr.splitlines()
+    if not any(line.startswith("RuntimeError:") for line in lines):
+        return ""
+    message: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if line.startswith(MESSAGE_INDENT) and text.strip("^~") and text not in message:
+            message.append(text)  # carets under a traceback's code are indented too
+    found = WORKER_ERROR.search(" ".join(message))
     return f"RuntimeError: {found.group(1)}" if found else ""
