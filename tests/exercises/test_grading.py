@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,11 @@ class UnlockedCounters(thread_fetch.Counters):
     """Counters whose add reads and writes without the lock."""
 
     def add(self, **counts: int) -> None:
-        """Add without holding the lock: updates can interleave."""
+        """Add without holding the lock, yielding between read and write: updates interleave."""
         for name, count in counts.items():
-            self._counts[name] = self._counts.get(name, 0) + count
+            seen = self._counts.get(name, 0)
+            time.sleep(0)  # a switch here loses updates every run, not only when the OS obliges
+            self._counts[name] = seen + count
 
 
 @contextlib.contextmanager
