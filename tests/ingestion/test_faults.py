@@ -153,7 +153,7 @@ class TestRedisStopped:
         expected: Any,
         stored: Any,
     ) -> None:
-        """The run goes on without the cache, saves every record once and says Redis was lost.
+        """The run goes on without the cache, saves every record once, reports Redis lost, retried.
 
         One page per transaction, so Redis dies between batches, with pages still to write.
         """
@@ -166,8 +166,11 @@ class TestRedisStopped:
                 doomed_redis.kill()
 
         ingestor = build(mode, api.url, redis_url=doomed_redis.url, batch_rows=1)
+        ingestor.cache.stats.add(retries=3)  # an earlier run's: not this run's
         report = ingestor.run(progress=kill_after_four_pages)
         assert report.ok, report.failed_pages
+        # The client's quick reconnects after the kill count as this run's Redis retries.
+        assert report.retries_by_stage["redis"] == ingestor.cache.stats.retries - 3 > 0
         assert (report.pages, report.fetched) == (expected.pages, expected.records)
         assert (report.inserted, report.updated, report.unchanged) == (expected.records, 0, 0)
         assert ingestor.store.count("local") == expected.records

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
+import time
 from typing import Any
 
 import psycopg2
@@ -40,7 +41,9 @@ class TestFirstRun:
     ) -> None:
         """The report counts every page once and every fetched record, and names its run."""
         ingestor = build(mode, api.url)
+        started = time.perf_counter()
         report = ingestor.run()
+        assert 0 < report.seconds <= time.perf_counter() - started  # the run's own time
         counts = (report.pages, report.fetched, report.inserted, report.updated, report.unchanged)
         assert counts == (expected.pages, expected.records, expected.records, 0, 0)
         assert (report.rejected, report.retries, report.cache_hits) == (0, 0, 0)
@@ -56,6 +59,17 @@ class TestFirstRun:
         ingestor.run(progress=lambda result: seen.append(get_context()))
         expected = {"run_id": ingestor.run_id, "mode": mode, "source": ingestor.source.name}
         assert seen and all(context.items() >= expected.items() for context in seen)
+
+    def test_the_first_round_asks_a_page_per_lane(
+        self, mode: str, api: ServerHandle, build: Any
+    ) -> None:
+        """Page 1 and its guesses start together, one per lane; guesses past the end are no page."""
+        ingestor = build(mode, api.url, resources=("users",))  # one page of users
+        report = ingestor.run()
+        assert (report.ok, report.pages, report.retries) == (True, 1, 0)
+        # A queue task's pages run in turn on one worker, which skips guesses page 1 rules out.
+        asked = 1 if mode == "queue" else ingestor.in_flight()
+        assert api.stats()["by_resource"]["users"] == asked
 
     def test_nothing_is_kept_per_page(self, mode: str, api: ServerHandle, build: Any) -> None:
         """The run's retry wrappers are one per function, never one per page (a page's leak)."""

@@ -184,14 +184,6 @@ class TestSettle:
         assert frontier.settle(failed) == [failed]
         assert not frontier.missed(failed)
 
-    def test_guesses_whose_page_1_never_answered_are_unsettled(self, frontier: Frontier) -> None:
-        """At the end of a round, the empty guesses still waiting are handed back once."""
-        take(frontier.plan(["posts"], ahead=3), 3)
-        empty = Outcome("posts", 3, fetched=0)
-        frontier.settle(empty)
-        assert frontier.unsettled() == [empty]
-        assert frontier.unsettled() == []
-
 
 class TestWithin:
     """``within``: jobs past a known end are dropped when taken."""

@@ -145,7 +145,11 @@ class Frontier:
         return unit
 
     def settle(self, page: P) -> list[P]:
-        """See ``page``; return the pages now known to land (an empty guess waits for page 1)."""
+        """See ``page``; return the pages now known to land (an empty guess waits for page 1).
+
+        A held guess always comes back with its page 1: guesses are asked only in the first
+        round, after their page 1, and every mode hands back every page it started.
+        """
         self.see(page)
         resource = page.resource
         if resource not in self._firsts and self._empty_guess(page):
@@ -156,11 +160,6 @@ class Frontier:
         waited = [held for held in self._held if held.resource == resource]
         self._held = [held for held in self._held if held.resource != resource]
         return [page, *waited]
-
-    def unsettled(self) -> list[Any]:
-        """Return (and forget) the empty guesses whose page 1 never answered."""
-        held, self._held = self._held, []
-        return held
 
     def _empty_guess(self, page: PageOutcome) -> bool:
         """Tell whether ``page`` is a guess that came back with no records and no error."""

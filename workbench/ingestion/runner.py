@@ -109,8 +109,6 @@ def results(
             # Stop the mode's workers now, not when the generator is freed (every mode's
             # schedule is a generator).
             cast(Generator[object, None, None], pages).close()
-        for landed in frontier.unsettled():
-            yield from _land(landed, frontier, writer, count_retries)
         if not (more := frontier.beyond()):
             break
         units = iter(more)
