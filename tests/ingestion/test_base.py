@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from workbench.db.connections import Connections
 from workbench.errors import (
     ClientError,
     ServerError,
     StorageDataError,
     StorageUnavailableError,
 )
-from workbench.ingestion import ReadyPage, RetryOptions, Worker
+from workbench.ingestion import MODES, ReadyPage, RetryOptions, Worker
 from workbench.ingestion.pages import Job
 from workbench.local_api import FaultConfig, ServerHandle
+from workbench.sources.files import FileSource
 from workbench.sources.source import Payload, WorkUnit
 
 
@@ -150,6 +154,25 @@ class TestResponseCache:
         assert served_pages(api) == expected.pages
         unit = ingestor.source.unit("posts", 1)
         assert ingestor.parse_cached(unit, ingestor.cache.get_response(url)) is not None
+
+    def test_a_source_that_is_not_cacheable_is_never_looked_up(
+        self, tmp_path: Path, postgres_dsn: str, redis_url: str
+    ) -> None:
+        """A file's pages are read from the file: with Redis, no response is looked up or kept."""
+        path = tmp_path / "posts.jsonl"
+        post = {"userId": 1, "title": "t", "body": "b"}
+        path.write_text("".join(json.dumps({"id": n, **post}) + "\n" for n in range(1, 26)))
+        source = FileSource({"posts": path}, page_size=10)
+        ingestor = MODES["sync"](source, Connections(postgres_dsn, redis_url), resources=("posts",))
+        try:
+            report = ingestor.run()
+            cache = ingestor.cache
+            assert cache is not None
+            assert (report.ok, report.pages, report.inserted) == (True, 3, 25)
+            assert (cache.stats.hits, cache.stats.misses, report.cache_hits) == (0, 0, 0)
+            assert cache.client.keys(cache.keys.response_pattern()) == []
+        finally:
+            ingestor.close()
 
 
 class TestDedup:

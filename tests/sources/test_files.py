@@ -168,19 +168,3 @@ class TestIngestingFiles:
             reasons = sorted(row["reason"] for row in store.rejects(source="files-test"))
         assert len(reasons) == 2
         assert any("userId" in reason for reason in reasons)
-
-    def test_the_response_cache_is_left_alone(
-        self, mode: str, tmp_path: Path, postgres_dsn: str, redis_url: str, real: dict[str, Any]
-    ) -> None:
-        """With Redis, a file's pages are read from the file: no response is looked up or kept."""
-        source = FileSource({"posts": write_jsonl(tmp_path / "posts.jsonl", real["posts"])})
-        ingestor = MODES[mode](source, Connections(postgres_dsn, redis_url), resources=("posts",))
-        try:
-            report = ingestor.run()
-            cache = ingestor.cache
-            assert cache is not None
-            assert (report.ok, report.inserted, report.cache_hits) == (True, 100, 0)
-            assert (cache.stats.hits, cache.stats.misses) == (0, 0)
-            assert cache.client.keys(cache.keys.response_pattern()) == []
-        finally:
-            ingestor.close()
