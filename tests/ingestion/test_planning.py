@@ -159,6 +159,26 @@ class TestSettle:
         assert frontier.missed(empty)
         assert not frontier.missed(first)
 
+    def test_an_empty_guess_waits_through_the_other_pages(self, frontier: Frontier) -> None:
+        """Only page 1 releases an empty guess: another page landing first leaves it held."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        empty = Outcome("posts", 3, fetched=0)
+        frontier.settle(empty)
+        second = Outcome("posts", 2)
+        assert frontier.settle(second) == [second]
+        first = Outcome("posts", 1, total_pages=2)
+        assert frontier.settle(first) == [first, empty]
+
+    def test_each_page_1_releases_only_its_own_guesses(self, frontier: Frontier) -> None:
+        """Page 1 of one resource releases that resource's guesses; the others stay held."""
+        take(frontier.plan(["posts", "comments"], ahead=2), 4)
+        posts, comments = Outcome("posts", 2, fetched=0), Outcome("comments", 2, fetched=0)
+        assert frontier.settle(posts) == frontier.settle(comments) == []
+        first_posts = Outcome("posts", 1, total_pages=1)
+        assert frontier.settle(first_posts) == [first_posts, posts]
+        first_comments = Outcome("comments", 1, total_pages=1)
+        assert frontier.settle(first_comments) == [first_comments, comments]
+
     def test_an_empty_page_within_the_total_is_a_page(self, frontier: Frontier) -> None:
         """An empty guess the total covers is a real (if empty) page: not missed."""
         take(frontier.plan(["posts"], ahead=3), 3)
