@@ -170,7 +170,10 @@ class TestRedisStopped:
         report = ingestor.run(progress=kill_after_four_pages)
         assert report.ok, report.failed_pages
         # The client's quick reconnects after the kill count as this run's Redis retries.
-        assert report.retries_by_stage["redis"] == ingestor.cache.stats.retries - 3 > 0
+        retried = ingestor.cache.stats.retries - 3
+        assert report.retries_by_stage.get("redis", 0) == retried
+        # Queue mode's workers dedup with clients of their own: the run's may send nothing.
+        assert retried > 0 or mode == "queue"
         assert (report.pages, report.fetched) == (expected.pages, expected.records)
         assert (report.inserted, report.updated, report.unchanged) == (expected.records, 0, 0)
         assert ingestor.store.count("local") == expected.records

@@ -51,6 +51,15 @@ class TestPlan:
         assert take(units, 10) == [4, 5, 6]
         assert frontier.beyond() == []
 
+    def test_page_1_alone_by_default(self, frontier: Frontier) -> None:
+        """Without a read-ahead, only page 1 is asked before it answers."""
+        assert take(frontier.plan(["posts"]), 2) == [1, WAIT]
+
+    def test_max_pages_caps_the_first_pages_too(self) -> None:
+        """A read-ahead beyond ``max_pages`` asks for no page past it."""
+        frontier = Frontier(HttpApiSource("http://127.0.0.1:9", page_size=SIZE), max_pages=2)
+        assert take(frontier.plan(["posts"], ahead=5), 3) == [1, 2, WAIT]
+
     def test_waits_while_page_1_is_out(self, frontier: Frontier) -> None:
         """Until page 1 answers, the stream says WAIT instead of guessing further."""
         units = frontier.plan(["posts"], ahead=2)
@@ -137,6 +146,11 @@ class TestWithCached:
         jobs = with_cached(units(), None)
         next(jobs)
         assert len(drawn) == LOOKUP_CHUNK
+
+    def test_every_unit_comes_through_over_several_chunks(self) -> None:
+        """Full chunks are followed by the next: two and a half chunks make as many jobs."""
+        units = [WorkUnit("posts", n, str(n)) for n in range(1, LOOKUP_CHUNK * 5 // 2 + 1)]
+        assert list(with_cached(units, None)) == [Job(unit) for unit in units]
 
 
 class TestSettle:
