@@ -173,6 +173,13 @@ class TestSettle:
         assert frontier.missed(empty)
         assert not frontier.missed(first)
 
+    def test_page_1_always_lands_even_empty_and_announcing_none(self, frontier: Frontier) -> None:
+        """Page 1 is never a guess: empty, with a last link saying page 0, it still lands."""
+        take(frontier.plan(["posts"], ahead=3), 3)
+        first = Outcome("posts", 1, fetched=0, total_pages=0)
+        assert frontier.settle(first) == [first]
+        assert not frontier.missed(first)
+
     def test_an_empty_guess_waits_through_the_other_pages(self, frontier: Frontier) -> None:
         """Only page 1 releases an empty guess: another page landing first leaves it held."""
         take(frontier.plan(["posts"], ahead=3), 3)
