@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -11,6 +16,7 @@ from workbench.errors import (
     ClientError,
     MalformedPayloadError,
     RateLimitedError,
+    RedirectRefusedError,
     ServerError,
     SourceConnectionError,
     SourceTimeoutError,
@@ -24,6 +30,7 @@ from workbench.sources.http_api import (
     source_name_for,
     total_pages_from_headers,
 )
+from workbench.sources.http_guards import MAX_REDIRECTS
 from workbench.sources.source import Payload, WorkUnit
 
 
@@ -33,17 +40,92 @@ def twin(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def fetch_with(twin: str, source: HttpApiSource, unit: WorkUnit) -> Payload:
-    """Fetch ``unit`` with one twin, in a session of its own that is closed afterwards."""
+def fetch_with(
+    twin: str, source: HttpApiSource, unit: WorkUnit, headers: dict[str, str] | None = None
+) -> Payload:
+    """Fetch ``unit`` with one twin, in a session of its own (with ``headers``), then closed."""
     if twin == "sync":
         with source.open_session() as session:
+            session.headers.update(headers or {})
             return source.fetch(unit, session)
 
     async def fetch() -> Payload:
         async with await source.aopen_session(2) as session:
+            session.headers.update(headers or {})
             return await source.afetch(unit, session)
 
     return asyncio.run(fetch())
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Scripted answers: ``/hops/N`` redirects N times, ``/trickle`` and ``/stall`` are slow.
+
+    ``/hops/0`` is an empty page; ``/hops-to-drop`` redirects to ``/drop``, which closes the
+    connection unanswered; ``/trickle`` sends the page a byte every 50 ms; ``/stall`` sends
+    it only once the test sets ``release`` (or after 10 s, noted as ``stalled_out``).
+    """
+
+    server: ScriptedServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        """Answer as the path says, noting the request's headers first."""
+        self.server.headers.append(dict(self.headers))
+        path = self.path.split("?")[0]
+        if path == "/drop":
+            self.close_connection = True  # no answer at all
+            return
+        if path == "/hops-to-drop" or (path.startswith("/hops/") and path != "/hops/0"):
+            target = "/drop" if path == "/hops-to-drop" else f"/hops/{int(path[6:]) - 1}"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path == "/stall":
+            self.server.stalled_out = not self.server.release.wait(10)
+        body = b"[" + b" " * 100 + b"]"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in range(len(body)):
+            if path == "/trickle":
+                time.sleep(0.05)  # each byte well within a read timeout, the whole past any
+            try:
+                self.wfile.write(body[byte : byte + 1])
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet."""
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """A loopback server with the answers above, keeping every request's headers."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.headers: list[dict[str, str]] = []
+        self.release = threading.Event()
+        self.stalled_out = False
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedServer]:
+    """A running ``ScriptedServer``, shut down after the test."""
+    server = ScriptedServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 class TestSourceName:
@@ -61,6 +143,10 @@ class TestSourceName:
         assert source_name_for("https://jsonplaceholder.typicode.com/") == (
             "jsonplaceholder.typicode.com"
         )
+
+    def test_a_url_without_a_host_is_unknown(self) -> None:
+        """A base URL that names no host (a path, a file URL) gives the name ``unknown``."""
+        assert source_name_for("file:///tmp/api") == source_name_for("/api") == "unknown"
 
     def test_a_given_name_wins(self) -> None:
         """An explicit name replaces the one derived from the URL."""
@@ -190,9 +276,11 @@ class TestFetch:
         """Server errors, dropped connections and timeouts raise transient errors."""
         source.set_faults(faults)
         api = HttpApiSource(source.url, page_size=10, timeout_s=0.2)
+        unit = api.unit("posts", 1)
         with pytest.raises(error) as caught:
-            fetch_with(twin, api, api.unit("posts", 1))
+            fetch_with(twin, api, unit)
         assert isinstance(caught.value, TransientError)
+        assert caught.value.url == unit.ref
 
     def test_rate_limits_carry_retry_after(self, twin: str, source: ServerHandle) -> None:
         """A 429 raises RateLimitedError with the server's Retry-After in seconds."""
@@ -260,3 +348,63 @@ class TestCachedPayload:
         """A payload comes back from its bytes unchanged, newlines in the body included."""
         payload = Payload(b'[\n{"id": 1}\n]', total)
         assert Payload.from_bytes(payload.to_bytes()) == payload
+
+
+class TestFetchGuards:
+    """What both twins send, and how far they follow or wait for an answer."""
+
+    def test_both_ask_for_json_in_the_session_given(
+        self, twin: str, scripted: ScriptedServer
+    ) -> None:
+        """The request carries ``Accept: application/json`` and the given session's headers."""
+        api = HttpApiSource(scripted.url)
+        payload = fetch_with(twin, api, WorkUnit("posts", 1, f"{scripted.url}/hops/0"),
+                             headers={"X-Session": "given"})  # fmt: skip
+        assert json.loads(payload.body) == []
+        [sent] = scripted.headers
+        assert (sent["Accept"], sent["X-Session"]) == ("application/json", "given")
+
+    def test_redirects_are_followed_up_to_the_limit(
+        self, twin: str, scripted: ScriptedServer
+    ) -> None:
+        """A chain of ``MAX_REDIRECTS`` redirects is followed; one more is refused, by name."""
+        api = HttpApiSource(scripted.url)
+        last = WorkUnit("posts", 1, f"{scripted.url}/hops/{MAX_REDIRECTS}")
+        assert json.loads(fetch_with(twin, api, last).body) == []
+        assert len(scripted.headers) == MAX_REDIRECTS + 1
+        beyond = WorkUnit("posts", 1, f"{scripted.url}/hops/{MAX_REDIRECTS + 1}")
+        with pytest.raises(RedirectRefusedError) as caught:
+            fetch_with(twin, api, beyond)
+        assert str(caught.value) == f"{beyond.ref}: more than {MAX_REDIRECTS} redirects"
+        assert caught.value.url == beyond.ref
+
+    def test_a_failure_after_a_redirect_names_the_page(
+        self, twin: str, scripted: ScriptedServer
+    ) -> None:
+        """A connection lost at the redirect's target fails the page by the page's own URL."""
+        api = HttpApiSource(scripted.url)
+        unit = WorkUnit("posts", 1, f"{scripted.url}/hops-to-drop")
+        with pytest.raises(SourceConnectionError) as caught:
+            fetch_with(twin, api, unit)
+        assert caught.value.url == unit.ref
+
+    def test_a_trickling_answer_ends_at_the_deadline(
+        self, twin: str, scripted: ScriptedServer
+    ) -> None:
+        """A body sent too slowly to finish in ``timeout_s`` fails the page, naming it."""
+        api = HttpApiSource(scripted.url, timeout_s=0.5)
+        unit = WorkUnit("posts", 1, f"{scripted.url}/trickle")
+        with pytest.raises(SourceTimeoutError) as caught:
+            fetch_with(twin, api, unit)
+        assert caught.value.url == unit.ref
+        assert unit.ref in str(caught.value)
+
+    def test_a_server_that_never_answers_is_left_at_the_deadline(
+        self, twin: str, scripted: ScriptedServer
+    ) -> None:
+        """The client gives up after ``timeout_s`` without waiting for the answer to start."""
+        api = HttpApiSource(scripted.url, timeout_s=0.3)
+        with pytest.raises(SourceTimeoutError):
+            fetch_with(twin, api, WorkUnit("posts", 1, f"{scripted.url}/stall"))
+        scripted.release.set()  # only now may the server answer
+        assert not scripted.stalled_out
