@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -62,7 +62,8 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 
     ``/hops/0`` is an empty page; ``/hops-to-drop`` redirects to ``/drop``, which closes the
     connection unanswered; ``/trickle`` sends the page a byte every 50 ms; ``/stall`` sends
-    it only once the test sets ``release`` (or after 10 s, noted as ``stalled_out``).
+    it only once the test sets ``release`` (or after 10 s, noted as ``stalled_out``);
+    ``/slow`` sends it after 0.2 s, counted in ``in_flight`` meanwhile.
     """
 
     server: ScriptedServer
@@ -72,6 +73,9 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         """Answer as the path says, noting the request's headers first."""
         self.server.headers.append(dict(self.headers))
         path = self.path.split("?")[0]
+        if path == "/slow":
+            with self.server.in_flight:
+                time.sleep(0.2)
         if path == "/drop":
             self.close_connection = True  # no answer at all
             return
@@ -102,30 +106,61 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         """Stay quiet."""
 
 
+class InFlight:
+    """Count the requests being answered at once, and the most there ever were."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = self.peak = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self.now -= 1
+
+
 class ScriptedServer(ThreadingHTTPServer):
     """A loopback server with the answers above, keeping every request's headers."""
 
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, in_flight: InFlight) -> None:
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self.headers: list[dict[str, str]] = []
         self.release = threading.Event()
         self.stalled_out = False
+        self.in_flight = in_flight
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedServer]:
-    """A running ``ScriptedServer``, shut down after the test."""
-    server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def scripted_servers() -> Iterator[Callable[[InFlight], ScriptedServer]]:
+    """Start ``ScriptedServer``s on demand, each shut down after the test."""
+    started: list[tuple[ScriptedServer, threading.Thread]] = []
+
+    def start(in_flight: InFlight) -> ScriptedServer:
+        server = ScriptedServer(in_flight)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in started:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def scripted(scripted_servers: Callable[[InFlight], ScriptedServer]) -> ScriptedServer:
+    """One running ``ScriptedServer``."""
+    return scripted_servers(InFlight())
 
 
 class TestSourceName:
@@ -408,3 +443,19 @@ class TestFetchGuards:
             fetch_with(twin, api, WorkUnit("posts", 1, f"{scripted.url}/stall"))
         scripted.release.set()  # only now may the server answer
         assert not scripted.stalled_out
+
+    def test_the_async_session_keeps_at_most_its_connections(
+        self, scripted_servers: Callable[[InFlight], ScriptedServer]
+    ) -> None:
+        """Six pages at once over two hosts, in a session of 2: never more than 2 answered."""
+        in_flight = InFlight()
+        hosts = [scripted_servers(in_flight), scripted_servers(in_flight)]
+        api = HttpApiSource(hosts[0].url)
+        units = [WorkUnit("posts", n, f"{hosts[n % 2].url}/slow") for n in range(1, 7)]
+
+        async def fetch_all() -> list[Payload]:
+            async with await api.aopen_session(2) as session:
+                return await asyncio.gather(*(api.afetch(unit, session) for unit in units))
+
+        assert len(asyncio.run(fetch_all())) == 6
+        assert 1 <= in_flight.peak <= 2

@@ -158,7 +158,7 @@ class HttpApiSource(Source):
         """Return an ``aiohttp.ClientSession`` keeping up to ``concurrency`` connections."""
         import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+        connector = aiohttp.TCPConnector(limit=concurrency)  # every host's connections
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         return aiohttp.ClientSession(
             connector=connector, timeout=timeout, headers={"Accept": "application/json"}
