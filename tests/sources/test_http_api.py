@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiohttp
 import pytest
 
 from workbench.errors import (
@@ -364,8 +365,10 @@ class TestParse:
     def test_what_is_not_a_whole_json_array_is_malformed(self, body: bytes) -> None:
         """Undecodable bytes, truncated JSON, nothing or HTML raise MalformedPayloadError."""
         api = HttpApiSource("http://api.test")
-        with pytest.raises(MalformedPayloadError):
-            api.parse(api.unit("posts", 1), Payload(body))
+        unit = api.unit("posts", 1)
+        with pytest.raises(MalformedPayloadError) as caught:
+            api.parse(unit, Payload(body))
+        assert caught.value.url == unit.ref  # the page, named
 
     @pytest.mark.parametrize("body", [b'{"id": 1}', b'"text"', b"42", b"null"])
     def test_valid_json_of_another_shape_is_unexpected(self, body: bytes) -> None:
@@ -459,3 +462,19 @@ class TestFetchGuards:
 
         assert len(asyncio.run(fetch_all())) == 6
         assert 1 <= in_flight.peak <= 2
+
+    def test_the_deadline_holds_in_a_session_without_a_timeout(
+        self, scripted: ScriptedServer
+    ) -> None:
+        """Given an aiohttp session with no timeout of its own, a trickle still ends in time."""
+        api = HttpApiSource(scripted.url, timeout_s=0.5)
+        unit = WorkUnit("posts", 1, f"{scripted.url}/trickle")
+
+        async def fetch() -> Payload:
+            async with aiohttp.ClientSession() as session:  # aiohttp's default: 5 minutes
+                return await api.afetch(unit, session)
+
+        with pytest.raises(SourceTimeoutError) as caught:
+            asyncio.run(fetch())
+        assert caught.value.url == unit.ref
+        assert unit.ref in str(caught.value)
