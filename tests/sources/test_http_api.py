@@ -64,7 +64,8 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
     ``/hops/0`` is an empty page; ``/hops-to-drop`` redirects to ``/drop``, which closes the
     connection unanswered; ``/trickle`` sends the page a byte every 50 ms; ``/stall`` sends
     it only once the test sets ``release`` (or after 10 s, noted as ``stalled_out``);
-    ``/slow`` sends it after 0.2 s, counted in ``in_flight`` meanwhile.
+    ``/slow`` sends it after 0.2 s, counted in ``in_flight`` meanwhile; ``/status/N`` answers
+    status N with no body.
     """
 
     server: ScriptedServer
@@ -77,6 +78,11 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         if path == "/slow":
             with self.server.in_flight:
                 time.sleep(0.2)
+        if path.startswith("/status/"):
+            self.send_response(int(path[8:]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if path == "/drop":
             self.close_connection = True  # no answer at all
             return
@@ -415,6 +421,14 @@ class TestFetchGuards:
             fetch_with(twin, api, beyond)
         assert str(caught.value) == f"{beyond.ref}: more than {MAX_REDIRECTS} redirects"
         assert caught.value.url == beyond.ref
+
+    def test_the_first_error_status_is_400(self, twin: str, scripted: ScriptedServer) -> None:
+        """A 400 answer raises a ClientError naming its status and page."""
+        api = HttpApiSource(scripted.url)
+        unit = WorkUnit("posts", 1, f"{scripted.url}/status/400")
+        with pytest.raises(ClientError) as caught:
+            fetch_with(twin, api, unit)
+        assert (caught.value.status, caught.value.url) == (400, unit.ref)
 
     def test_a_failure_after_a_redirect_names_the_page(
         self, twin: str, scripted: ScriptedServer
