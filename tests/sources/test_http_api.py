@@ -196,6 +196,19 @@ class TestSourceName:
         assert HttpApiSource("http://127.0.0.1:1").name == "local"
 
 
+class TestConstruction:
+    """What a source is made of when only its URL is given."""
+
+    def test_the_defaults_and_a_trailing_slash(self) -> None:
+        """Pages of 100, 10 s and 32 MiB a page, no other host, named by host; no '//'."""
+        api = HttpApiSource("http://api.test/")
+        assert api.page_url("posts", 2) == "http://api.test/posts?_page=2&_limit=100"
+        assert (api.timeout_s, api.max_page_bytes) == (10.0, 32 * 1024 * 1024)
+        assert (api.allowed_redirect_hosts, api.name) == (frozenset(), "api.test")
+        # Only slashes go: a path is kept whole, whatever it ends with.
+        assert HttpApiSource("http://api.test/v1/RX//").base_url == "http://api.test/v1/RX"
+
+
 class TestTotalPages:
     """How many pages a resource has, read from the first page's headers."""
 
