@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workbench.ingestion.report import PageSpan, RunReport
-from workbench.plots import grouped_bars, throughput_bars, timeline, timelines
+from workbench.plots import grouped_bars, throughput_bars, timeline, timelines, writer_rows
 
 
 def report(mode: str, workers: int, writers: int = 0) -> RunReport:
     """A report with two pages per worker, written in batches of two pages.
 
-    ``writers`` above 0 names the batches' writers ``writer_0``... in turn; 0 leaves them unnamed.
+    ``writers`` above 0 names the batches' writers ``writer_0``... in turn and gives the run
+    that many write connections; 0 leaves them unnamed, on one connection.
     """
-    run = RunReport("r1", mode, "local", ("posts",), pages=2 * workers, seconds=1.0)
+    run = RunReport(
+        "r1", mode, "local", ("posts",), write_connections=writers or 1, pages=2 * workers,
+        seconds=1.0,
+    )  # fmt: skip
     for index in range(2 * workers):
         start = index * 0.1
         batch = 0.2 * (index // 2) + 0.1  # two pages share their batch's dedup and persist
@@ -51,6 +57,20 @@ class TestTimeline:
         assert len(ax.collections) == 6 * 2 + 3 * 2
         boxes = ax.collections[-6:]  # the last two stages drawn: each batch's dedup and persist
         assert {round(box.get_paths()[0].vertices[:, 1].mean()) for box in boxes} == {3, 4}
+
+    def test_a_writer_handed_no_batch_still_has_its_row(self) -> None:
+        """Two write connections give two writer rows even when one thread wrote every batch."""
+        run = report("async", 2, writers=1)
+        run.write_connections = 2
+        assert writer_rows(run) == ["writer_0", "writer_1"]
+        labels = [label.get_text() for label in timeline(run).axes[0].get_yticklabels()]
+        assert labels == ["w0", "w1", "writer_0", "writer_1"]
+
+    def test_a_writer_not_among_the_connections_gets_a_row_after_them(self) -> None:
+        """Spans naming a writer outside the run's own (a worker's elsewhere) add its row last."""
+        run = report("queue", 2)
+        run.spans[0] = replace(run.spans[0], writer="writer_7")
+        assert writer_rows(run) == ["writer", "writer_7"]
 
     def test_timelines_stack_one_axis_per_run(self) -> None:
         """Several runs share one figure, one axis each."""

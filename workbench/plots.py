@@ -2,9 +2,9 @@
 
 A timeline draws every page's fetch and processing as bars over time, one row per worker
 (thread, process or task), and the writers' batches (dedup, then persist) in rows of their
-own, one per writer (``writer``, or ``writer_0``, ``writer_1`` when batches are written on
-several connections at once), so a mode's concurrency, and how writing overlaps fetching,
-are visible at a glance.
+own, one per writer the run was given (``writer``, or ``writer_0``, ``writer_1`` when batches
+are written on several connections at once), so a mode's concurrency, and how writing
+overlaps fetching, are visible at a glance.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workbench.ingestion.report import PageSpan, RunReport
+from workbench.ingestion.report import WRITER, PageSpan, RunReport, writer_names
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,8 +26,6 @@ STAGE_COLOURS = {
 }
 #: The stages a writer runs once per batch, drawn in that writer's own row.
 WRITER_STAGES = ("dedup", "persist")
-#: The row of spans that do not name their writer.
-WRITER_ROW = "writer"
 
 
 def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
@@ -38,22 +36,28 @@ def _worker_order(spans: Iterable[PageSpan]) -> list[str]:
     return sorted(first, key=lambda name: (first[name], name))
 
 
-def writer_rows(spans: Iterable[PageSpan]) -> list[str]:
-    """Return the writers that wrote the spans' batches, by name (``writer`` when none did)."""
-    names = {span.writer or WRITER_ROW for span in spans if span.persist is not None}
-    return sorted(names) or [WRITER_ROW]
+def writer_rows(report: RunReport) -> list[str]:
+    """Return the report's writer rows: one per write connection, then any other writer seen.
+
+    A row per connection, not per writer that happened to write: with quick writes one thread
+    may take every batch, and the timeline still shows the run had two. Workers elsewhere (a
+    queue's) write with writers of their own, named the same way.
+    """
+    rows = list(writer_names(report.write_connections))
+    seen = {span.writer or WRITER for span in report.spans if span.persist is not None}
+    return rows + sorted(seen.difference(rows))
 
 
 def draw_timeline(ax: Axes, report: RunReport, *, max_workers: int = 64) -> None:
     """Draw ``report``'s page spans on ``ax``: a row per worker, then a row per writer."""
-    workers = [*_worker_order(report.spans)[:max_workers], *writer_rows(report.spans)]
+    workers = [*_worker_order(report.spans)[:max_workers], *writer_rows(report)]
     rows = {name: index for index, name in enumerate(workers)}
     for stage, colour in STAGE_COLOURS.items():
         drawn: set[tuple[str, tuple[float, float]]] = set()  # a batch's pages share its bars
         for span in report.spans:
             interval = getattr(span, stage)
             writing = stage in WRITER_STAGES
-            row = (span.writer or WRITER_ROW) if writing else span.worker
+            row = (span.writer or WRITER) if writing else span.worker
             if interval is None or row not in rows or (row, interval) in drawn:
                 continue
             if writing:
@@ -78,7 +82,7 @@ def _patch(colour: str, label: str) -> Any:
 
 def _rows(report: RunReport) -> int:
     """Return how many rows ``report``'s timeline has: its workers and its writers."""
-    return len(_worker_order(report.spans)) + len(writer_rows(report.spans))
+    return len(_worker_order(report.spans)) + len(writer_rows(report))
 
 
 def timeline(report: RunReport, *, width: float = 10.0) -> Figure:

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from workbench.ingestion.report import STAGES, PageSpan, RunReport, UnitResult
+from workbench.ingestion.report import STAGES, PageSpan, RunReport, UnitResult, writer_names
 
 
 def page(
@@ -137,3 +137,20 @@ class TestUnitResult:
         result = UnitResult("posts", 1, "u")
         assert (result.fetched, result.inserted, result.retries, result.error) == (0, 0, {}, None)
         assert result.cache_available
+
+
+class TestWriterNames:
+    """The names a run's writers carry in spans."""
+
+    def test_one_connection_writes_as_the_writer(self) -> None:
+        """With one connection the batches are written by ``writer``, the calling thread."""
+        assert writer_names(1) == ("writer",)
+
+    def test_several_connections_name_a_thread_each(self) -> None:
+        """With three connections the writing threads are ``writer_0`` to ``writer_2``."""
+        assert writer_names(3) == ("writer_0", "writer_1", "writer_2")
+
+    def test_the_summary_keeps_the_write_connections(self) -> None:
+        """A run's summary says how many connections its batches were written on."""
+        report = RunReport("run-1", "async", "local", ("posts",), write_connections=2)
+        assert report.summary()["write_connections"] == 2

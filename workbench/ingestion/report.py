@@ -11,6 +11,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STAGES = ("fetch", "process", "dedup", "persist")
+#: The writer's name in spans when it writes in the calling thread; writing threads are
+#: named ``writer_0``, ``writer_1``, ... (one per connection).
+WRITER = "writer"
+
+
+def writer_names(connections: int) -> tuple[str, ...]:
+    """Return the names a run's writers carry in spans, given its write connections."""
+    if connections == 1:
+        return (WRITER,)
+    # ThreadPoolExecutor names its threads "<prefix>_<n>", the writer's prefix being WRITER.
+    return tuple(f"{WRITER}_{index}" for index in range(connections))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,9 @@ class RunReport:
     resources: tuple[str, ...]
     #: How pages were processed (``records`` or ``pandas``: see ``workbench.processing``).
     processor: str = "records"
+    #: How many connections the run's batches were written on (its timeline has a writer row
+    #: for each, whether or not that writer was handed a batch).
+    write_connections: int = 1
     pages: int = 0
     fetched: int = 0
     inserted: int = 0

@@ -49,6 +49,7 @@ def run(ingestor: Ingestor, progress: Callable[[UnitResult], None] | None = None
         ingestor.source.name,
         ingestor.resources,
         processor=ingestor.processor,
+        write_connections=ingestor.write_connections,
     )
     report.completed = False
     ingestor._started = time.perf_counter()

@@ -39,7 +39,7 @@ from workbench.db.postgres import PostgresStore, WriteResult
 from workbench.db.redis_cache import RedisCache
 from workbench.errors import PermanentError, StorageUnavailableError, WorkbenchError
 from workbench.ingestion.pages import ReadyPage, units_context
-from workbench.ingestion.report import PageSpan, UnitResult
+from workbench.ingestion.report import WRITER, PageSpan, UnitResult
 from workbench.logging_setup import bind_context
 from workbench.processing import ProcessedRecord
 
@@ -51,9 +51,6 @@ DEFAULT_BATCH_ROWS = 5000
 #: (Flink's buffer timeout, Logstash's batch delay): a slow source's rows are stored as
 #: they come, not at the end of the run, and a fast one still fills whole batches.
 DEFAULT_LINGER_S = 0.1
-#: The writer's name in spans when it writes in the calling thread; writing threads are
-#: named ``writer_0``, ``writer_1``, ... (one per connection).
-WRITER = "writer"
 
 log = logging.getLogger("workbench.ingestion")
 

@@ -127,7 +127,13 @@ class StreamConsumer:
     ) -> RunReport:
         """Consume until stopped (or drained); the session is an ``ingest_runs`` row."""
         ingestor, source = self.pipeline.ingestor, self.source
-        report = RunReport(ingestor.run_id, "stream", source.name, ingestor.resources)
+        report = RunReport(
+            ingestor.run_id,
+            "stream",
+            source.name,
+            ingestor.resources,
+            write_connections=ingestor.write_connections,
+        )
         groups.ensure_group(source.client, source.stream, source.group)
         record = RunRecord(ingestor.store, ingestor.retrying, ingestor.run_id, ingestor.heartbeat_s)
         record.start("stream", source.name, ingestor.resources)
