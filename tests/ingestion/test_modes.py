@@ -11,6 +11,7 @@ from typing import Any
 import psycopg2
 
 from workbench.ingestion import MODES, UnitResult
+from workbench.ingestion.report import writer_names
 from workbench.local_api import ServerHandle
 from workbench.logging_setup import get_context
 
@@ -204,6 +205,16 @@ class TestProgressAndSpans:
             assert marks == sorted(marks)
             assert marks[0] >= 0
             assert marks[-1] <= report.seconds
+
+    def test_the_report_names_the_writers_it_was_given(
+        self, mode: str, api: ServerHandle, build: Any
+    ) -> None:
+        """The report keeps its write connections, and every batch names one of their writers."""
+        default = build(mode, api.url, cache=False).run()
+        assert default.write_connections == MODES[mode].default_write_connections
+        report = build(mode, api.url, cache=False, batch_rows=10, write_connections=2).run()
+        assert report.ok and report.write_connections == 2
+        assert {span.writer for span in report.spans} <= set(writer_names(2))
 
     def test_workers_show_the_modes_concurrency(
         self, mode: str, api: ServerHandle, build: Any

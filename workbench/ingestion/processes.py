@@ -101,6 +101,7 @@ def recipe(ingestor: Ingestor) -> dict[str, Any]:
         "cpu_cost": ingestor.cpu_cost,
         "batch_rows": ingestor.batch_rows,
         "linger_s": ingestor.linger_s,
+        "write_connections": ingestor.write_connections,
         "processor": ingestor.processor,
         "run_id": ingestor.run_id,
         "started": ingestor._started,  # perf_counter is system-wide on Linux: one time axis

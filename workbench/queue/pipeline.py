@@ -10,6 +10,7 @@ batch size; only the scheduling differs (one task after another, in this worker)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from workbench.ingestion.planning import Frontier, with_cached
 from workbench.ingestion.processes import WorkerIngestor
 from workbench.ingestion.report import UnitResult
 from workbench.ingestion.workers import RetryOptions, Worker
+from workbench.ingestion.writer import DEFAULT_LINGER_S
 from workbench.queue.codec import source_from_spec
 from workbench.sources.source import WorkUnit
 
@@ -43,15 +45,15 @@ class TaskPipeline:
         """Fetch, process, dedup and persist ``units``; return their results once committed."""
         ingestor = self.ingestor
         cache = ingestor.cache if ingestor.source.cacheable else None
-        writer = ingestor.writer()
         results: list[UnitResult] = []
         # A short page ends its resource here too: a task's later units of it are not fetched.
         frontier = Frontier(ingestor.source, None)
-        for job in frontier.within(with_cached(units, cache)):
-            page = ingestor.handle(job, self.worker)
-            frontier.see(page)
-            results += writer.add(page)
-        return results + writer.flush()
+        with contextlib.closing(ingestor.writer()) as writer:  # ends its writing threads
+            for job in frontier.within(with_cached(units, cache)):
+                page = ingestor.handle(job, self.worker)
+                frontier.see(page)
+                results += writer.add(page)
+            return results + writer.flush()
 
     def close(self) -> None:
         """Close the session, the store and the cache."""
@@ -70,6 +72,8 @@ def job_spec(ingestor: Ingestor, source: Mapping[str, Any], **extra: Any) -> dic
         "run_id": ingestor.run_id,
         "cpu_cost": str(ingestor.cpu_cost),
         "batch_rows": str(ingestor.batch_rows),
+        "linger_s": str(ingestor.linger_s),
+        "write_connections": str(ingestor.write_connections),
         "processor": ingestor.processor,
         "retry_attempts": str(ingestor.retry_options.attempts),
         "use_cache": str(int(ingestor.connections.redis_url is not None)),
@@ -90,7 +94,10 @@ def pipeline_for_job(
         retry_options=RetryOptions(attempts=int(spec["retry_attempts"])),
         cpu_cost=int(spec["cpu_cost"]),
         batch_rows=int(spec["batch_rows"]),
-        processor=spec.get("processor", "records"),  # jobs enqueued before the setting existed
+        # Jobs enqueued before a setting existed get its default.
+        linger_s=float(spec.get("linger_s", DEFAULT_LINGER_S)),
+        write_connections=int(spec.get("write_connections", "1")),
+        processor=spec.get("processor", "records"),
         run_id=spec["run_id"],
     )
     return TaskPipeline(ingestor, worker_name)
