@@ -7,6 +7,7 @@ import pytest
 from workbench.errors import ConfigError
 from workbench.local_api.faults import (
     OVERRIDE_PARAMS,
+    RATE_FIELDS,
     FaultConfig,
     FaultDecision,
     FaultInjector,
@@ -161,6 +162,17 @@ class TestDecide:
         assert len(set(delays)) > 100
         slow = decide(FaultConfig(latency_ms=100, slow_rate=1, slow_ms=900), "/k", 1)
         assert slow.delay_s == pytest.approx(1.0)
+
+    def test_without_rates_jitter_or_patterns_every_answer_gets_the_latency(self) -> None:
+        """Nothing to draw: each request gets the latency alone, whatever its seed or attempt."""
+        config = FaultConfig(seed=3, latency_ms=40)
+        assert not config.any_rate
+        decisions = {decide(config, f"/posts?_page={n}", a) for n in range(50) for a in (1, 2)}
+        assert decisions == {FaultDecision(0.04)}
+
+    def test_any_rate_tells_whether_a_fault_can_be_drawn(self) -> None:
+        """Any one rate above zero makes faults possible."""
+        assert [FaultConfig(**{field: 0.1}).any_rate for field in RATE_FIELDS] == [True] * 5  # type: ignore[arg-type]
 
     def test_always_fail_matches_substrings(self) -> None:
         """A key containing an ``always_fail`` text always gets a 500, on every attempt."""

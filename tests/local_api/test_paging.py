@@ -124,6 +124,13 @@ class TestLinkHeader:
             '<http://h:1/posts?_end=4&_start=2>; rel="last"'
         )
 
+    def test_other_parameters_are_encoded_as_the_url_encodes_them(self) -> None:
+        """Reserved, non-ASCII and non-numeric values come out as ``URL.with_query`` writes them."""
+        query = [("q", "a&b=c d"), ("_page", "2"), ("name", "é+%/?#"), ("_start", "x y")]
+        header = link_header(BASE, query, Window(10, 20, 10, "page"), 35)
+        next_page = [("q", "a&b=c d"), ("_page", "3"), ("name", "é+%/?#"), ("_start", "x y")]
+        assert f'<{BASE.with_query(next_page)}>; rel="next"' in header.split(", ")
+
     def test_empty_without_neighbours(self) -> None:
         """No neighbours, no header text."""
         assert link_header(BASE, [("_page", "1")], Window(0, 10, 10, "page"), 3) == ""

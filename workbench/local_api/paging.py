@@ -89,11 +89,27 @@ def link_header(url: URL, query: Sequence[tuple[str, str]], window: Window, tota
     ``query`` is the request's query as sent (minus anything that must not be repeated);
     each link keeps its parameters in order and changes only the paging ones.
     """
+    neighbours = window.neighbours(total)
+    if not neighbours:
+        return ""
+    # The URL once, then each link's query joined from pairs encoded once: a page's links
+    # differ only in the paging numbers (the server builds this for every page it sends).
+    base = str(url.with_query(None))
+    encoded: dict[tuple[str, str], str] = {}
     links = []
-    for rel, start in window.neighbours(total):
-        target = url.with_query(_replace(query, window.params_at(start)))
-        links.append(f'<{target}>; rel="{rel}"')
+    for rel, start in neighbours:
+        pairs = _replace(query, window.params_at(start))
+        parts = [encoded.get(pair) or encoded.setdefault(pair, _encode(pair)) for pair in pairs]
+        links.append(f'<{base}?{"&".join(parts)}>; rel="{rel}"')
     return ", ".join(links)
+
+
+def _encode(pair: tuple[str, str]) -> str:
+    """Return one ``key=value`` of a query, encoded as ``URL.with_query`` encodes it."""
+    key, value = pair
+    if key in PAGING_PARAMS and value.isascii() and value.isdigit():
+        return f"{key}={value}"  # nothing in it to encode
+    return URL.build(query=[pair]).raw_query_string
 
 
 def _replace(query: Sequence[tuple[str, str]], new: Mapping[str, str]) -> list[tuple[str, str]]:
