@@ -191,6 +191,35 @@ class TestFaultsSeenByRequests:
         assert get(source, "/posts/1").status_code == 200
         assert time.perf_counter() - started >= 0.15
 
+    @pytest.mark.parametrize("path", ["/posts?_page=2&_limit=5", "/comments"])
+    def test_latency_delays_short_and_streamed_answers(
+        self, source: ServerHandle, path: str
+    ) -> None:
+        """Added latency holds back a one-body answer and a streamed one (``/comments``) alike."""
+        source.set_faults(FaultConfig(latency_ms=300))
+        started = time.perf_counter()
+        response = get(source, path)
+        assert time.perf_counter() - started >= 0.3
+        assert response.status_code == 200
+        assert source.stats()["records_served"] == len(response.json())
+
+    def test_an_answer_given_up_in_transit_is_not_counted_as_served(
+        self, source: ServerHandle
+    ) -> None:
+        """A client gone during the latency was sent nothing: no record counts as served."""
+        source.set_faults(FaultConfig(latency_ms=3000))
+        with pytest.raises(requests.Timeout):
+            get(source, "/posts?_page=1&_limit=5", timeout=0.2)
+        assert source.stats()["requests_total"] == 1
+        assert source.stats()["records_served"] == 0
+
+    def test_a_slow_answer_is_built_only_after_its_wait(self, source: ServerHandle) -> None:
+        """A slow fault is the server being slow: a client gone before it answers gets nothing."""
+        source.set_faults(FaultConfig(latency_ms=50, slow_rate=1.0, slow_ms=3000))
+        with pytest.raises(requests.Timeout):
+            get(source, "/posts/1", timeout=0.2)
+        assert source.stats()["records_served"] == 0
+
     def test_per_request_overrides(self, source: ServerHandle) -> None:
         """``_error_rate`` and friends fault one request while the server is clean."""
         assert get(source, "/posts/1?_error_rate=1").status_code in {500, 503}

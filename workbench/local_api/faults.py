@@ -41,6 +41,10 @@ OVERRIDE_PARAMS = {f"_{name}": name for name in (*DURATION_FIELDS, *RATE_FIELDS)
 class FaultConfig:
     """Faults to inject: latency for every answer, and rates of each faulty kind of answer.
 
+    Latency (with jitter) is the network's: a fault-free answer is built as its request
+    arrives and held that long before it is sent. A faulty answer is the server's doing: it
+    waits first (a slow one ``slow_ms`` more), then fails or answers.
+
     The five rates are fractions of answers and exclude one another, so their sum is at most
     1. A request whose path and decoded query (fault parameters left out, as in
     ``/posts?_page=3&_limit=10``) contain one of the ``always_fail`` texts always gets a 500.

@@ -24,6 +24,7 @@ __all__ = [
     "FAULTS",
     "INJECTOR",
     "MALFORMED",
+    "SERVED",
     "STATS",
     "data_query",
     "error_response",
@@ -39,6 +40,8 @@ STATS = web.AppKey("stats", ServerStats)
 MALFORMED: ContextVar[bool] = ContextVar("workbench_source_malformed", default=False)
 #: Set by the fault middleware: the faults in force for the request being handled.
 FAULTS: ContextVar[FaultConfig | None] = ContextVar("workbench_source_faults", default=None)
+#: The records a built answer holds: counted as served just before it is sent (``server``).
+SERVED = web.ResponseKey("records_served", int)
 #: Records encoded per write when a list is streamed; lists no longer than this go in one body.
 CHUNK = 1000
 
@@ -82,8 +85,9 @@ def _send(
         stats.count_fault("malformed")
         # Any strict prefix of a JSON array or object is invalid JSON.
         return _json(body[: max(1, len(body) // 2)], headers=headers)
-    stats.count_records(records)
-    return _json(body, headers=headers)
+    response = _json(body, headers=headers)
+    response[SERVED] = records
+    return response
 
 
 async def _send_records(

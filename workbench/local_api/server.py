@@ -24,6 +24,7 @@ from workbench.local_api.handlers import (
     FAULTS,
     INJECTOR,
     MALFORMED,
+    SERVED,
     STATS,
     error_response,
     fault_key,
@@ -43,6 +44,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Whether fault parameters and counter resets are accepted from other hosts than this one.
 REMOTE_FAULTS = web.AppKey("remote_faults", bool)
+#: Seconds a fault-free answer, once built, waits before it is sent (the network's latency).
+IN_TRANSIT_S = web.RequestKey("in_transit_s", float)
 #: The paths that change the server's state: loopback only, unless remote faults are allowed.
 RESET_PATHS = frozenset({"/stats/reset"})
 
@@ -62,6 +65,7 @@ def create_app(
     app[BODIES] = BodyCache()
     app[INJECTOR] = FaultInjector(faults or FaultConfig())
     app[STATS] = ServerStats()
+    app.on_response_prepare.append(_in_transit)
     app.add_routes(routes())
     return app
 
@@ -117,7 +121,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse 
         # Before the delay: a client that gives up on a slow answer cancels this handler.
         # A malformed answer is counted where its body is cut, since only a 200 is cut.
         stats.count_fault(decision.kind)
-    if decision.delay_s > 0:
+    if decision.kind is None:
+        # Latency is the network's: the answer is built now and travels for the delay
+        # (``_in_transit``), so a burst of requests is answered as it arrives, not all at
+        # once after waking together. A fault (a slow or failing server) waits first.
+        request[IN_TRANSIT_S] = decision.delay_s
+    elif decision.delay_s > 0:
         await asyncio.sleep(decision.delay_s)
     if decision.kind == "drop":
         if request.transport is not None:
@@ -134,6 +143,18 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse 
     finally:
         MALFORMED.reset(token)
         FAULTS.reset(faults)
+
+
+async def _in_transit(request: web.Request, response: web.StreamResponse) -> None:
+    """Hold a built answer for its latency, then count its records: its bytes go out next.
+
+    A client that gives up meanwhile cancels this wait (``handler_cancellation``), so what
+    it never got is not counted as served.
+    """
+    delay = request.get(IN_TRANSIT_S, 0.0)
+    if delay > 0:
+        await asyncio.sleep(delay)
+    request.app[STATS].count_records(response.get(SERVED, 0))
 
 
 def _seconds(value: float) -> str:
