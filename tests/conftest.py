@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from socketserver import BaseServer
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -197,6 +198,27 @@ def source(running_source: ServerHandle) -> ServerHandle:
     running_source.set_faults(FaultConfig())
     running_source.reset_stats()
     return running_source
+
+
+Served = TypeVar("Served", bound=BaseServer)
+
+
+@pytest.fixture
+def serve_in_threads() -> Iterator[Callable[[Served], Served]]:
+    """Serve each server given from a daemon thread; after the test, stop, close and join it."""
+    serving: list[tuple[BaseServer, threading.Thread]] = []
+
+    def serve(server: Served) -> Served:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        serving.append((server, thread))
+        return server
+
+    yield serve
+    for server, thread in serving:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @pytest.fixture

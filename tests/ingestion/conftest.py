@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -157,22 +156,11 @@ class RecordsServer(ThreadingHTTPServer):
 
 
 @pytest.fixture
-def serve_records() -> Iterator[Callable[[dict[str, list[Any]]], str]]:
+def serve_records(
+    serve_in_threads: Callable[[RecordsServer], RecordsServer],
+) -> Callable[[dict[str, list[Any]]], str]:
     """Serve fixed raw records per resource from a thread; return the API's URL."""
-    servers: list[tuple[RecordsServer, threading.Thread]] = []
-
-    def serve(records: dict[str, list[Any]]) -> str:
-        server = RecordsServer(records)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return server.url
-
-    yield serve
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return lambda records: serve_in_threads(RecordsServer(records)).url
 
 
 @pytest.fixture

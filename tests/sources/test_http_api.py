@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -143,25 +143,18 @@ class ScriptedServer(ThreadingHTTPServer):
         self.stalled_out = False
         self.in_flight = in_flight
 
+    def shutdown(self) -> None:
+        """Release any answer still held, then stop serving."""
+        self.release.set()
+        super().shutdown()
+
 
 @pytest.fixture
-def scripted_servers() -> Iterator[Callable[[InFlight], ScriptedServer]]:
+def scripted_servers(
+    serve_in_threads: Callable[[ScriptedServer], ScriptedServer],
+) -> Callable[[InFlight], ScriptedServer]:
     """Start ``ScriptedServer``s on demand, each shut down after the test."""
-    started: list[tuple[ScriptedServer, threading.Thread]] = []
-
-    def start(in_flight: InFlight) -> ScriptedServer:
-        server = ScriptedServer(in_flight)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        started.append((server, thread))
-        return server
-
-    yield start
-    for server, thread in started:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return lambda in_flight: serve_in_threads(ScriptedServer(in_flight))
 
 
 @pytest.fixture
